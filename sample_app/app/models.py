@@ -1,0 +1,75 @@
+"""Database models. The schema itself is created by the migrations in migrations/versions."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Integer, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+
+NOTE_BODY_MAX_LENGTH = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Return ``value`` in UTC; naive values are UTC already (SQLite drops the offset)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Note(db.Model):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[str] = mapped_column(String(NOTE_BODY_MAX_LENGTH), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
+
+    @classmethod
+    def count(cls) -> int:
+        return db.session.scalar(select(func.count()).select_from(cls))
+
+    @classmethod
+    def newest(cls, limit: int) -> list["Note"]:
+        query = select(cls).order_by(cls.created_at.desc(), cls.id.desc()).limit(limit)
+        return list(db.session.scalars(query))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "body": self.body,
+            "created_at": as_utc(self.created_at).isoformat(),
+        }
+
+
+class Heartbeat(db.Model):
+    """One row per beat of the background task (tasks/heartbeat.py)."""
+
+    __tablename__ = "heartbeats"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
+    pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    hostname: Mapped[str] = mapped_column(String(255), nullable=False)
+
+    @classmethod
+    def count(cls) -> int:
+        return db.session.scalar(select(func.count()).select_from(cls))
+
+    @classmethod
+    def latest(cls) -> "Heartbeat | None":
+        query = select(cls).order_by(cls.beat_at.desc(), cls.id.desc()).limit(1)
+        return db.session.scalars(query).first()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "beat_at": as_utc(self.beat_at).isoformat(),
+            "pid": self.pid,
+            "hostname": self.hostname,
+        }

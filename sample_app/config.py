@@ -1,0 +1,119 @@
+"""Configuration classes, selected by name through the FLASK_CONFIG environment variable.
+
+Class attributes hold the fixed, per-environment settings. Settings that come from
+environment variables are resolved by ``Config.from_env`` when the app is created, so a
+process (or a test) sees the environment as it is at that moment, not at import time.
+"""
+
+import os
+
+# Only ever used by the development and testing configurations.
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
+
+DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_LOG_BACKUP_COUNT = 5
+DEFAULT_HEARTBEAT_INTERVAL = 5.0
+LOG_ROTATION_MODES = ("external", "internal")
+
+
+class Config:
+    """Settings shared by every environment; defaults are the safe, production-like ones."""
+
+    NAME = "base"
+    DEBUG = False
+    TESTING = False
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    REQUIRE_SECRET_KEY = True
+    DEFAULT_LOG_LEVEL = "INFO"
+    DEFAULT_LOG_ROTATION = "external"
+
+    @classmethod
+    def from_env(cls, instance_path: str) -> dict[str, object]:
+        """Return the settings read from environment variables, validated."""
+        data_dir = os.path.abspath(os.environ.get("APP_DATA_DIR") or instance_path)
+        database_url = os.environ.get("DATABASE_URL") or (
+            "sqlite:///" + os.path.join(data_dir, "app.db")
+        )
+        return {
+            "SECRET_KEY": cls._secret_key(),
+            "APP_DATA_DIR": data_dir,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "APP_LOG_DIR": os.environ.get("APP_LOG_DIR") or None,
+            "LOG_LEVEL": cls._log_level(),
+            "LOG_ROTATION": cls._log_rotation(),
+            "LOG_MAX_BYTES": int(os.environ.get("LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES)),
+            "LOG_BACKUP_COUNT": int(os.environ.get("LOG_BACKUP_COUNT", DEFAULT_LOG_BACKUP_COUNT)),
+            "HEARTBEAT_INTERVAL": cls._heartbeat_interval(),
+        }
+
+    @classmethod
+    def _secret_key(cls) -> str:
+        secret_key = os.environ.get("SECRET_KEY")
+        if secret_key:
+            return secret_key
+        if cls.REQUIRE_SECRET_KEY:
+            raise RuntimeError(
+                f"SECRET_KEY environment variable must be set for the '{cls.NAME}' configuration"
+            )
+        return DEV_SECRET_KEY
+
+    @classmethod
+    def _log_level(cls) -> str:
+        level = os.environ.get("LOG_LEVEL", cls.DEFAULT_LOG_LEVEL).upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"LOG_LEVEL must be a standard logging level name, got {level!r}")
+        return level
+
+    @classmethod
+    def _log_rotation(cls) -> str:
+        mode = os.environ.get("LOG_ROTATION", cls.DEFAULT_LOG_ROTATION).lower()
+        if mode not in LOG_ROTATION_MODES:
+            raise ValueError(f"LOG_ROTATION must be one of {LOG_ROTATION_MODES}, got {mode!r}")
+        return mode
+
+    @staticmethod
+    def _heartbeat_interval() -> float:
+        interval = float(os.environ.get("HEARTBEAT_INTERVAL", DEFAULT_HEARTBEAT_INTERVAL))
+        if interval <= 0:
+            raise ValueError(f"HEARTBEAT_INTERVAL must be positive, got {interval}")
+        return interval
+
+
+class DevelopmentConfig(Config):
+    """Local development: debug on, verbose logs, size-based log rotation by the app itself."""
+
+    NAME = "development"
+    DEBUG = True
+    REQUIRE_SECRET_KEY = False
+    DEFAULT_LOG_LEVEL = "DEBUG"
+    DEFAULT_LOG_ROTATION = "internal"
+
+
+class TestingConfig(Config):
+    """Test suite: Flask testing mode, no secrets needed."""
+
+    NAME = "testing"
+    TESTING = True
+    REQUIRE_SECRET_KEY = False
+    DEFAULT_LOG_ROTATION = "internal"
+
+
+class StagingConfig(Config):
+    """Staging hosts: same as production, kept separate so the two can diverge."""
+
+    NAME = "staging"
+
+
+class ProductionConfig(Config):
+    """Production hosts: SECRET_KEY required, logs rotated by logrotate."""
+
+    NAME = "production"
+
+
+config = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "staging": StagingConfig,
+    "production": ProductionConfig,
+    "default": DevelopmentConfig,
+}

@@ -1,0 +1,1 @@
+"""Background programs run next to the web app (under supervisor)."""

@@ -1,0 +1,106 @@
+"""The JSON API under /api/v1."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import Heartbeat, Note
+
+
+def test_create_then_read_note(client):
+    response = client.post("/api/v1/notes", json={"body": "  hello  "})
+    assert response.status_code == 201
+    note = response.get_json()
+    assert note["body"] == "hello"
+    assert datetime.fromisoformat(note["created_at"]).tzinfo is not None
+    assert response.headers["Location"] == f"/api/v1/notes/{note['id']}"
+
+    fetched = client.get(f"/api/v1/notes/{note['id']}")
+    assert fetched.status_code == 200
+    assert fetched.get_json() == note
+
+
+def test_list_is_newest_first_and_capped_at_50(client):
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    db.session.add_all(
+        Note(body=f"note {i}", created_at=start + timedelta(minutes=i)) for i in range(60)
+    )
+    db.session.commit()
+
+    notes = client.get("/api/v1/notes").get_json()["notes"]
+    assert len(notes) == 50
+    assert [n["body"] for n in notes[:2]] == ["note 59", "note 58"]
+    assert notes[-1]["body"] == "note 10"
+
+
+def test_list_empty(client):
+    assert client.get("/api/v1/notes").get_json() == {"notes": []}
+
+
+def test_missing_note_is_json_404(client):
+    response = client.get("/api/v1/notes/999")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "note 999 not found"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"json": {}},
+        {"json": {"body": ""}},
+        {"json": {"body": "   "}},
+        {"json": {"body": 42}},
+        {"json": {"body": "x" * 501}},
+        {"json": ["body"]},
+        {"data": "not json", "content_type": "application/json"},
+        {"data": "body=hi"},
+    ],
+)
+def test_bad_note_is_json_400(client, kwargs):
+    response = client.post("/api/v1/notes", **kwargs)
+    assert response.status_code == 400
+    assert "error" in response.get_json()
+    assert Note.count() == 0
+
+
+def test_body_of_exactly_500_chars_is_accepted(client):
+    assert client.post("/api/v1/notes", json={"body": "x" * 500}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("get", "/api/v1/nothing", 404),
+        ("get", "/api/v1/notes/abc", 404),
+        ("put", "/api/v1/notes", 405),
+    ],
+)
+def test_routing_errors_under_api_are_json(client, method, url, status):
+    response = getattr(client, method)(url)
+    assert response.status_code == status
+    assert response.get_json()["status"] == status
+
+
+def test_heartbeats_empty(client):
+    assert client.get("/api/v1/heartbeats").get_json() == {"count": 0, "latest": None}
+
+
+def test_heartbeats_count_and_latest(client):
+    now = datetime.now(UTC)
+    db.session.add_all(
+        [
+            Heartbeat(pid=1, hostname="web-1", beat_at=now - timedelta(seconds=10)),
+            Heartbeat(pid=2, hostname="web-1", beat_at=now),
+        ]
+    )
+    db.session.commit()
+
+    data = client.get("/api/v1/heartbeats").get_json()
+    assert data["count"] == 2
+    assert data["latest"]["pid"] == 2
+    assert datetime.fromisoformat(data["latest"]["beat_at"]) == now
+
+
+def test_version(client):
+    assert client.get("/api/v1/version").get_json() == {"version": "1.0.0"}

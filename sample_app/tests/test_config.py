@@ -1,0 +1,86 @@
+"""The app factory and the configuration classes."""
+
+from pathlib import Path
+
+import pytest
+
+from app import __version__, create_app
+from config import DEV_SECRET_KEY, config
+
+VERSION_FILE = Path(__file__).resolve().parent.parent / "VERSION"
+
+
+@pytest.mark.parametrize(
+    ("name", "debug", "testing"),
+    [
+        ("development", True, False),
+        ("testing", False, True),
+        ("staging", False, False),
+        ("production", False, False),
+    ],
+)
+def test_factory_builds_each_config(monkeypatch, app_env, name, debug, testing):
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    app = create_app(name)
+    assert app.config["DEBUG"] is debug
+    assert app.config["TESTING"] is testing
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app_env / 'app.db'}"
+    assert app_env.is_dir()
+
+
+def test_default_is_development():
+    assert config["default"] is config["development"]
+    assert create_app("default").config["DEBUG"] is True
+
+
+def test_flask_config_env_selects_config(monkeypatch):
+    monkeypatch.setenv("FLASK_CONFIG", "testing")
+    assert create_app().config["TESTING"] is True
+
+
+def test_unknown_config_name_is_rejected():
+    with pytest.raises(ValueError, match="nonsense"):
+        create_app("nonsense")
+
+
+@pytest.mark.parametrize("name", ["staging", "production"])
+def test_secret_key_required_outside_development(name):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(name)
+
+
+def test_secret_key_taken_from_environment(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    assert create_app("production").config["SECRET_KEY"] == "from-env"
+
+
+@pytest.mark.parametrize("name", ["development", "testing"])
+def test_dev_only_secret_key_default(name):
+    assert create_app(name).config["SECRET_KEY"] == DEV_SECRET_KEY
+
+
+def test_database_url_overrides_data_dir(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert create_app("testing").config["SQLALCHEMY_DATABASE_URI"] == url
+
+
+def test_data_dir_defaults_to_instance_path(monkeypatch, tmp_path):
+    monkeypatch.delenv("APP_DATA_DIR")
+    settings = config["testing"].from_env(str(tmp_path / "instance"))
+    assert settings["APP_DATA_DIR"] == str(tmp_path / "instance")
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'app.db'}"
+
+
+def test_heartbeat_interval(monkeypatch):
+    assert create_app("testing").config["HEARTBEAT_INTERVAL"] == 5.0
+    monkeypatch.setenv("HEARTBEAT_INTERVAL", "0.5")
+    assert create_app("testing").config["HEARTBEAT_INTERVAL"] == 0.5
+    monkeypatch.setenv("HEARTBEAT_INTERVAL", "0")
+    with pytest.raises(ValueError, match="HEARTBEAT_INTERVAL"):
+        create_app("testing")
+
+
+def test_version_comes_from_version_file():
+    assert __version__ == VERSION_FILE.read_text().strip() == "1.0.0"
+    assert create_app("testing").config["APP_VERSION"] == __version__

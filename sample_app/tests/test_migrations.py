@@ -1,0 +1,45 @@
+"""The hand-written migration: upgrade, downgrade, and agreement with the models."""
+
+import flask_migrate
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from app.extensions import SQLITE_BUSY_TIMEOUT_MS, db
+
+APP_TABLES = {"notes", "heartbeats"}
+
+
+def table_names() -> set[str]:
+    return set(inspect(db.engine).get_table_names())
+
+
+def test_upgrade_creates_tables_and_indexes(app):
+    assert APP_TABLES | {"alembic_version"} <= table_names()
+    indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("notes")}
+    assert "ix_notes_created_at" in indexes
+
+
+def test_downgrade_to_base_and_upgrade_again(app):
+    flask_migrate.downgrade(revision="base")
+    assert not APP_TABLES & table_names()
+    flask_migrate.upgrade()
+    assert table_names() >= APP_TABLES
+
+
+def test_models_match_migrations(app):
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
+
+
+def test_flask_db_upgrade_command(unmigrated_app):
+    result = unmigrated_app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert table_names() >= APP_TABLES
+
+
+def test_sqlite_connections_use_wal_and_busy_timeout(app):
+    with db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS
