@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the Debian 12 systemd test-host image, reproducibly and only when its recipe changes.
+#
+# No image registry is reachable, so the base is made here: debootstrap (minbase, bookworm)
+# into a folder, imported with `docker import`. The Dockerfile next to this script adds systemd.
+# Both images carry the hash of the recipe in their tag; an image whose tag exists is reused.
+#
+# Prints the image name on stdout. Needs root (debootstrap) and a running Docker engine.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+name=${FLASK_TOOLKIT_IMAGE_NAME:-flask-toolkit/debian12-systemd}
+suite=bookworm
+variant=minbase
+
+recipe_hash=$( (echo "$suite $variant"; cat "$here/Dockerfile" "$here/build.sh") | sha256sum | cut -c1-12)
+base="flask-toolkit/${suite}-${variant}:$(echo "$suite $variant" | sha256sum | cut -c1-12)"
+image="$name:$recipe_hash"
+
+log() { echo "[image] $*" >&2; }
+
+if docker image inspect "$image" >/dev/null 2>&1; then
+  log "$image is up to date"
+else
+  if ! docker image inspect "$base" >/dev/null 2>&1; then
+    log "debootstrap $suite ($variant) -> $base"
+    rootfs=$(mktemp -d)
+    trap 'rm -rf "$rootfs"' EXIT
+    debootstrap --variant="$variant" "$suite" "$rootfs" >&2
+    # Same bytes for the same packages: no apt lists, caches or logs in the base.
+    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/log/*
+    tar --numeric-owner -C "$rootfs" -c . | docker import - "$base" >&2
+  fi
+  log "building $image"
+  docker build --quiet --build-arg BASE_IMAGE="$base" \
+    --label "org.flask-toolkit.recipe=$recipe_hash" -t "$image" "$here" >&2
+fi
+# Molecule and the sandbox refer to the image by this stable tag.
+docker tag "$image" "$name:latest"
+echo "$name:latest"
