@@ -1,0 +1,242 @@
+"""The app model shared by every role of the toolkit.
+
+`flask_app_problems` checks a list of app definitions (the `flask_apps` variable) and returns
+what is wrong with it, one sentence per problem, each naming the variable and the value.
+`flask_resolve` turns valid definitions into the records the roles work from: defaults
+applied, and every path, socket and program name of the app derived in this one place.
+"""
+
+import posixpath
+import re
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME_RULE = "lowercase letters, digits and _, starting with a letter, at most 32 characters"
+COLORS = ("blue", "green")
+TREE_DIRS = ("requirements", "config", "tasks", "data", "log", "releases", "run")
+
+
+def _label(index, app):
+    """How an app is named in messages: its position and, when its names are valid, them."""
+    names = [app.get(key) for key in ("module", "submodule")] if isinstance(app, dict) else []
+    if len(names) == 2 and all(isinstance(n, str) and NAME_RE.match(n) for n in names):
+        return f"flask_apps[{index}] ({names[0]}/{names[1]})"
+    return f"flask_apps[{index}]"
+
+
+def _check_name(problems, where, key, value):
+    if not isinstance(value, str) or not NAME_RE.match(value):
+        problems.append(f"{where}.{key} is {value!r}: it must be {NAME_RULE}")
+
+
+def _check_relative(problems, where, key, value):
+    """Paths inside a release must stay inside it."""
+    if value is None:
+        return
+    parts = str(value).split("/")
+    if str(value).startswith("/") or ".." in parts:
+        problems.append(f"{where}.{key} is {value!r}: it must be a path inside the app source")
+
+
+def _check_source(problems, where, source):
+    if not isinstance(source, dict) or bool(source.get("path")) == bool(source.get("git")):
+        problems.append(
+            f"{where}.source is {source!r}: it needs exactly one of 'path' (a folder on the "
+            "control node) or 'git' (a repository URL, with 'version')"
+        )
+
+
+def _check_tasks(problems, where, tasks):
+    seen = set()
+    for t_index, task in enumerate(tasks or []):
+        t_where = f"{where}.tasks[{t_index}]"
+        _check_name(problems, t_where, "name", task.get("name"))
+        if task.get("name") in seen:
+            problems.append(f"{t_where}.name is {task.get('name')!r}: two task programs share it")
+        seen.add(task.get("name"))
+        if task.get("name") in ("web",):
+            problems.append(f"{t_where}.name is 'web': that name is kept for the web program")
+        if not str(task.get("command") or "").strip():
+            problems.append(f"{t_where}.command is {task.get('command')!r}: it must not be empty")
+        numprocs = task.get("numprocs", 1)
+        if not isinstance(numprocs, int) or numprocs < 1:
+            problems.append(f"{t_where}.numprocs is {numprocs!r}: it must be a whole number >= 1")
+
+
+def _check_env(problems, where, key, env):
+    for name in env or {}:
+        if not ENV_NAME_RE.match(str(name)):
+            problems.append(f"{where}.{key} has the name {name!r}: not a valid environment name")
+
+
+def _merged(defaults, app):
+    merged = dict(defaults)
+    merged.update({k: v for k, v in app.items() if v is not None})
+    return merged
+
+
+def _slug(app):
+    return f"{app['module']}-{app['submodule']}"
+
+
+def flask_app_problems(apps, root="/projects", defaults=None, common_env=None, secrets=None):
+    """Everything wrong with `apps`, as a list of sentences (empty when all is well)."""
+    problems = []
+    if not isinstance(apps, list):
+        return [f"flask_apps is {apps!r}: it must be a list of app definitions"]
+    if not str(root).startswith("/") or ".." in str(root).split("/"):
+        problems.append(f"flask_root is {root!r}: it must be an absolute path without '..'")
+    secrets = secrets or {}
+    sockets, sites, slugs = {}, {}, {}
+    for index, raw in enumerate(apps):
+        where = _label(index, raw)
+        if not isinstance(raw, dict):
+            problems.append(f"{where} is {raw!r}: each app must be a mapping")
+            continue
+        app = _merged(defaults or {}, raw)
+        _check_name(problems, where, "module", raw.get("module"))
+        _check_name(problems, where, "submodule", raw.get("submodule"))
+        if app.get("state", "present") not in ("present", "absent"):
+            problems.append(f"{where}.state is {app.get('state')!r}: use present or absent")
+        if not (NAME_RE.match(str(raw.get("module"))) and NAME_RE.match(str(raw.get("submodule")))):
+            continue
+        slug = _slug(raw)
+        if slug in slugs:
+            problems.append(f"{where} is {slug!r} again: {slugs[slug]} already defines it")
+            continue
+        slugs[slug] = where
+        if app.get("state", "present") == "absent":
+            continue
+
+        _check_source(problems, where, app.get("source"))
+        for key in ("requirements", "static_dir"):
+            _check_relative(problems, where, key, app.get(key))
+        if ":" not in str(app.get("wsgi", "")):
+            problems.append(f"{where}.wsgi is {app.get('wsgi')!r}: use 'module:callable'")
+        for key in ("static_url", "health_path"):
+            if not str(app.get(key, "/")).startswith("/"):
+                problems.append(f"{where}.{key} is {app.get(key)!r}: it must start with /")
+        _check_tasks(problems, where, app.get("tasks"))
+        _check_env(problems, where, "env", app.get("env"))
+        _check_env(problems, where, "secrets", app.get("secrets"))
+
+        env = {**(common_env or {}), **(app.get("env") or {}), **(app.get("secrets") or {})}
+        env.update(secrets.get(slug) or {})
+        for name in app.get("required_env") or []:
+            if env.get(name) in (None, ""):
+                problems.append(
+                    f"{where} needs {name} and it is not set: set flask_secrets[{slug!r}].{name} "
+                    f"(or {where}.env.{name})"
+                )
+
+        socket = app.get("socket") or posixpath.join(
+            root, raw["module"], raw["submodule"], "run", "gunicorn.sock"
+        )
+        if socket in sockets:
+            problems.append(f"{where} listens on socket {socket!r}, as {sockets[socket]} does")
+        sockets[socket] = where
+        listen = app.get("listen")
+        if not isinstance(listen, int) or not 0 < listen < 65536:
+            problems.append(f"{where}.listen is {listen!r}: it must be a TCP port (1-65535)")
+        for server_name in app.get("server_names") or []:
+            site = (listen, server_name)
+            if site in sites:
+                problems.append(
+                    f"{where} serves port {listen} for server name {server_name!r}, "
+                    f"as {sites[site]} does: give one of them another port or server_names"
+                )
+            sites[site] = where
+    return problems
+
+
+def _resolve_one(raw, root, defaults, common_env):
+    app = _merged(defaults, raw)
+    slug = _slug(raw)
+    base = posixpath.join(root, raw["module"], raw["submodule"])
+    dirs = {name: posixpath.join(base, name) for name in TREE_DIRS}
+    run = dirs["run"]
+    socket = app.get("socket") or posixpath.join(run, "gunicorn.sock")
+    toolkit_env = {
+        "APP_NAME": slug,
+        "APP_DATA_DIR": dirs["data"],
+        "APP_LOG_DIR": dirs["log"],
+        "APP_TASKS_DIR": dirs["tasks"],
+    }
+    tasks = [
+        {
+            "name": task["name"],
+            "program": f"{slug}-{task['name']}",
+            "command": task["command"],
+            "numprocs": task.get("numprocs", 1),
+            "environment": dict(task.get("environment") or {}),
+        }
+        # A task program left out of the file is stopped and removed by supervisor.
+        for task in app.get("tasks") or []
+        if task.get("state", "present") == "present"
+    ]
+    return {
+        "name": slug,
+        "module": raw["module"],
+        "submodule": raw["submodule"],
+        "state": app.get("state", "present"),
+        "purge_data": bool(app.get("purge_data", False)),
+        "root": base,
+        "dirs": dirs,
+        "live": posixpath.join(base, "app"),
+        "env_file": posixpath.join(dirs["config"], "app.env"),
+        "gunicorn_conf": posixpath.join(dirs["config"], "gunicorn.conf.py"),
+        "socket": socket,
+        "colors": {
+            color: {
+                "program": f"{slug}-web-{color}",
+                "socket": posixpath.join(posixpath.dirname(socket), f"gunicorn-{color}.sock"),
+                "control_socket": posixpath.join(run, f"gunicorn-{color}.ctl"),
+                "slot": posixpath.join(dirs["releases"], color),
+            }
+            for color in COLORS
+        },
+        "tasks_group": f"{slug}-tasks",
+        "tasks": tasks,
+        "source": dict(app.get("source") or {}),
+        "wsgi": app.get("wsgi"),
+        "requirements": app.get("requirements"),
+        "static_dir": app.get("static_dir"),
+        "static_url": app.get("static_url"),
+        "migrate": app.get("migrate"),
+        "health_path": app.get("health_path"),
+        "env": {**toolkit_env, **(common_env or {}), **(app.get("env") or {})},
+        "server_names": list(app.get("server_names") or ["_"]),
+        "listen": app.get("listen"),
+        "gunicorn": dict(app.get("gunicorn") or {}),
+        "nginx": dict(app.get("nginx") or {}),
+    }
+
+
+def flask_resolve(apps, root="/projects", defaults=None, common_env=None):
+    """The app records the roles work from; `apps` must have passed `flask_app_problems`.
+
+    Records carry no secrets (they show up in task output): see `flask_app_secrets`.
+    """
+    return [_resolve_one(raw, root, defaults or {}, common_env or {}) for raw in apps]
+
+
+def flask_app_secrets(apps, defaults=None, secrets=None):
+    """{app name: its secret environment}: the app's own `secrets`, then flask_secrets'."""
+    secrets = secrets or {}
+    result = {}
+    for raw in apps:
+        app = _merged(defaults or {}, raw)
+        slug = _slug(raw)
+        result[slug] = {**(app.get("secrets") or {}), **(secrets.get(slug) or {})}
+    return result
+
+
+class FilterModule:
+    """Filters of the flask role: the app model."""
+
+    def filters(self):
+        return {
+            "flask_app_problems": flask_app_problems,
+            "flask_resolve": flask_resolve,
+            "flask_app_secrets": flask_app_secrets,
+        }
