@@ -7,4 +7,5 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [
     str(ROOT / "roles" / "flask" / "filter_plugins"),
     str(ROOT / "roles" / "app_deploy" / "library"),
+    str(ROOT / "roles" / "app_deploy" / "filter_plugins"),
 ]

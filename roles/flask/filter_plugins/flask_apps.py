@@ -13,6 +13,8 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NAME_RULE = "lowercase letters, digits and _, starting with a letter, at most 32 characters"
 COLORS = ("blue", "green")
+# While an app's flag file exists here, nginx answers its requests with the maintenance page.
+MAINTENANCE_DIR = "/var/lib/flask-toolkit/maintenance"
 TREE_DIRS = ("requirements", "config", "tasks", "data", "log", "releases", "run")
 
 
@@ -195,6 +197,7 @@ def _resolve_one(raw, root, defaults, common_env):
             }
             for color in COLORS
         },
+        "maintenance_flag": posixpath.join(MAINTENANCE_DIR, slug),
         "tasks_group": f"{slug}-tasks",
         "tasks": tasks,
         "source": dict(app.get("source") or {}),

@@ -1,0 +1,171 @@
+"""Releases under load, in order: converge deployed 1.0.0; 2.0.0 goes live, 3.0.0 fails its
+health check and is not switched in, a rollback brings back 1.0.0; not one request fails.
+Then: a redeploy of the live version changes nothing, a second deploy at once is refused,
+a stale lock is reported and can be broken, pruning keeps what it must, maintenance mode.
+
+The tests run in this order and each starts from the state the one before left."""
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+
+from conftest import APP_ROOT, sample_app_entry
+
+
+def web_program_pids(host):
+    """supervisor's web programs and their pids (the gunicorn masters). Workers are left out:
+    max_requests recycles them under load."""
+    lines = host.check_output("supervisorctl status | grep -- -web- || true").splitlines()
+    return sorted(line.split()[0] + " " + line.split()[3].rstrip(",") for line in lines)
+
+
+def assert_no_failed_request(stats, at_least=100):
+    failures = {key: count for key, count in stats.items() if key.startswith(("status", "error"))}
+    assert failures == {}, stats
+    assert "unfinished" not in stats, stats
+    assert stats["sent"] == stats["ok"] >= at_least, stats
+
+
+def test_1_converge_deployed_version_1(live, version_on_host):
+    assert version_on_host() == "1.0.0"
+    assert live()["version"] == "1.0.0"
+
+
+def test_2_deploy_of_version_2_drops_no_request(deploy, load, live, version_on_host):
+    with load() as stats:
+        run = deploy("2.0.0")
+    print(f"deploy 2.0.0: {run.seconds:.1f} s")
+    assert run.returncode == 0, run
+    assert version_on_host() == "2.0.0"
+    assert live()["version"] == "2.0.0"
+    assert_no_failed_request(stats)
+    assert stats.get("version 2.0.0", 0) > 0, stats
+
+
+def test_3_redeploy_of_the_live_version_changes_nothing(host, deploy, load):
+    pids = web_program_pids(host)
+    with load() as stats:
+        run = deploy("2.0.0")
+    print(f"deploy 2.0.0 again (unchanged): {run.seconds:.1f} s")
+    assert run.returncode == 0, run
+    assert run.changed == 0, run
+    assert web_program_pids(host) == pids  # no restart, no reload
+    assert_no_failed_request(stats)
+
+
+def test_4_failed_health_check_keeps_version_2_live(host, deploy, load, live, version_on_host):
+    before = live()
+    with load() as stats:
+        run = deploy("3.0.0")
+    print(f"deploy 3.0.0 (fails its health check): {run.seconds:.1f} s")
+    assert run.returncode != 0, run
+    message = " ".join(run.output.split())
+    assert re.search(r"demo-web: release [0-9a-f]{12} \(3\.0\.0\) failed its health check", message)
+    assert f"Release {before['release']} (2.0.0) is still live." in message
+    log = re.search(r"Log: (/projects/\S+/deploy\.log)", message).group(1)
+    assert "3.0.0 is broken on purpose" in host.file(log).content_string
+    failed = json.loads(host.file(log.replace("deploy.log", ".failed.json")).content_string)
+    assert failed["check"] == "health"
+    assert version_on_host() == "2.0.0"
+    assert live() == before
+    assert_no_failed_request(stats)
+    assert stats.get("version 3.0.0", 0) == 0, stats
+
+
+def test_5_rollback_goes_back_to_version_1(playbook, load, live, version_on_host):
+    with load() as stats:
+        run = playbook("playbooks/rollback.yml")
+    print(f"rollback to 1.0.0: {run.seconds:.1f} s")
+    assert run.returncode == 0, run
+    assert version_on_host() == "1.0.0"
+    assert live()["version"] == "1.0.0"
+    assert_no_failed_request(stats)
+    assert stats.get("version 1.0.0", 0) > 0, stats
+
+
+def test_6_second_deploy_at_once_is_refused(host, start_playbook, playbook, versions):
+    extra = {"flask_apps": [sample_app_entry(versions["2.0.0"])]}
+    first = start_playbook("playbooks/deploy.yml", extra)
+    try:
+        for _ in range(240):
+            if host.file("/run/lock/flask-toolkit-deploy.lock").exists:
+                break
+            time.sleep(0.25)
+        else:
+            raise AssertionError("the first deploy never took the lock")
+        second = playbook("playbooks/deploy.yml", extra)
+    finally:
+        first_output, _ = first.communicate(timeout=600)
+    message = " ".join(second.output.split())
+    assert second.returncode != 0, second
+    assert re.search(
+        r"another deploy holds the lock of this host: \S+@\S+, playbook "
+        r"\"Deploy the apps\", since \d{4}-\d\d-\d\dT",
+        message,
+    ), second
+    assert first.returncode == 0, first_output[-4000:]
+    assert not host.file("/run/lock/flask-toolkit-deploy.lock").exists
+
+
+def test_7_stale_lock_is_named_and_can_be_broken(host, deploy, live):
+    host.run_expect(
+        [0],
+        'echo \'{"holder": "ghost@nowhere", "token": "0", "since": "2026-01-01T00:00:00Z"}\''
+        " > /run/lock/flask-toolkit-deploy.lock",
+    )
+    refused = deploy("2.0.0")
+    assert refused.returncode != 0
+    message = " ".join(refused.output.split())
+    assert (
+        "another deploy holds the lock of this host: ghost@nowhere, since 2026-01-01T00:00:00Z"
+        in message
+    )
+    assert "app_deploy_break_lock=true" in message
+    broken = deploy("2.0.0", app_deploy_break_lock=True)
+    assert broken.returncode == 0, broken
+    assert "Broke the deploy lock of ghost@nowhere" in broken.output
+    assert live()["version"] == "2.0.0"
+
+
+def test_8_pruning_keeps_the_newest_good_releases_and_the_newest_failed(host, deploy, live):
+    run = deploy("4.0.0", app_deploy_keep_releases=2)
+    assert run.returncode == 0, run
+    state = live()
+    kept = host.check_output(f"ls {APP_ROOT}/releases").split()
+    releases = {name for name in kept if re.match(r"^[0-9a-f]{12}$", name)}
+    versions = {
+        json.loads(host.file(f"{APP_ROOT}/releases/{release}/.release.json").content_string)[
+            "version"
+        ]
+        for release in releases
+        if host.file(f"{APP_ROOT}/releases/{release}/.release.json").exists
+    }
+    assert state["version"] == "4.0.0"
+    # 4.0.0 (live) and 2.0.0 (live before it) are the two newest good ones; 3.0.0 failed.
+    assert versions == {"4.0.0", "2.0.0", "3.0.0"}, kept
+    assert host.file(f"{APP_ROOT}/app").linked_to == f"{APP_ROOT}/releases/{state['release']}"
+
+
+def test_9_maintenance_mode(host, playbook):
+    address = host.interface("eth0").addresses[0]
+
+    def from_outside():
+        try:
+            with urllib.request.urlopen(f"http://{address}/api/v1/version", timeout=10) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode()
+
+    on = playbook("playbooks/maintenance.yml", {"maintenance_enabled": True})
+    assert on.returncode == 0, on
+    status, headers, body = from_outside()
+    assert status == 503
+    assert headers["Retry-After"] == "120"
+    assert "Down for maintenance" in body and "demo-web" in body
+    # The host itself still reaches the app (deploys check it through nginx).
+    assert json.loads(host.check_output("curl -fsS http://127.0.0.1/api/v1/version"))
+    off = playbook("playbooks/maintenance.yml", {"maintenance_enabled": False})
+    assert off.returncode == 0, off
+    assert from_outside()[0] == 200

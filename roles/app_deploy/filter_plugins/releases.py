@@ -1,0 +1,54 @@
+"""Which releases of an app to keep, and which one a rollback goes to.
+
+`history` is the deploy state's list of releases that went live, newest first;
+`releases` maps each release folder on the host to {built, failed, version, requirements}.
+A good release is one that went live, is still on the host, is built and did not fail.
+"""
+
+
+def good_releases(history, releases, extra=()):
+    """Good releases, most recently live first, without repeats; `extra` count as on the host."""
+    usable = {
+        release
+        for release, info in releases.items()
+        if info.get("built") and not info.get("failed")
+    } | set(extra)
+    seen, good = set(), []
+    for entry in history or []:
+        release = entry["release"]
+        if release in usable and release not in seen:
+            seen.add(release)
+            good.append(release)
+    return good
+
+
+def app_deploy_keep(history, releases, live, keep):
+    """The releases to keep: the `keep` newest good ones (the live one first), and the newest
+    failed one, for its log."""
+    kept = good_releases(history, releases, extra=[live])[: int(keep)]
+    failed = sorted(
+        (info["failed"].get("at", ""), release)
+        for release, info in releases.items()
+        if info.get("failed")
+    )
+    return kept + [release for _, release in failed[-1:] if release not in kept]
+
+
+def app_deploy_rollback_target(history, releases, live, wanted=""):
+    """Good releases a rollback may go to: those starting with `wanted`, or else the newest
+    good one that is not live. One release id is an answer; anything else is not."""
+    good = good_releases(history, releases)
+    if wanted:
+        return [release for release in good if release.startswith(wanted)]
+    return [release for release in good if release != live][:1]
+
+
+class FilterModule:
+    """Filters of the app_deploy role: release selection."""
+
+    def filters(self):
+        return {
+            "app_deploy_good": good_releases,
+            "app_deploy_keep": app_deploy_keep,
+            "app_deploy_rollback_target": app_deploy_rollback_target,
+        }

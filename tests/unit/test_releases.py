@@ -1,0 +1,45 @@
+"""Release selection: what pruning keeps, where a rollback goes."""
+
+from releases import app_deploy_keep, app_deploy_rollback_target, good_releases
+
+GOOD = {"built": True, "failed": None}
+HISTORY = [{"release": r} for r in ("v4", "v1", "v2", "v1", "v0")]  # newest first
+RELEASES = {
+    "v0": GOOD,
+    "v1": GOOD,
+    "v2": GOOD,
+    "v3": {"built": True, "failed": {"check": "health", "at": "2026-11-21T10:00:00Z"}},
+    "v3b": {"built": False, "failed": {"check": "build", "at": "2026-11-21T09:00:00Z"}},
+    "v4": GOOD,
+    "half": {"built": False, "failed": None},
+}
+
+
+def test_good_releases_follow_the_history_without_repeats_or_failures():
+    assert good_releases(HISTORY, RELEASES) == ["v4", "v1", "v2", "v0"]
+    assert good_releases(HISTORY, {"v1": GOOD}) == ["v1"]
+
+
+def test_keep_the_newest_good_ones_and_the_newest_failed():
+    assert app_deploy_keep(HISTORY, RELEASES, "v4", 2) == ["v4", "v1", "v3"]
+    assert app_deploy_keep(HISTORY, RELEASES, "v4", "1") == ["v4", "v3"]
+
+
+def test_the_live_release_is_kept_even_when_just_built():
+    history = [{"release": "new"}, *HISTORY]
+    assert app_deploy_keep(history, RELEASES, "new", 1) == ["new", "v3"]
+
+
+def test_rollback_goes_to_the_newest_good_release_that_is_not_live():
+    assert app_deploy_rollback_target(HISTORY, RELEASES, "v4") == ["v1"]
+    assert app_deploy_rollback_target(HISTORY, RELEASES, "v1") == ["v4"]
+
+
+def test_rollback_to_a_named_release():
+    assert app_deploy_rollback_target(HISTORY, RELEASES, "v4", "v2") == ["v2"]
+    assert app_deploy_rollback_target(HISTORY, RELEASES, "v4", "v3") == []  # failed
+    assert app_deploy_rollback_target(HISTORY, RELEASES, "v4", "v") == ["v4", "v1", "v2", "v0"]
+
+
+def test_no_rollback_without_history():
+    assert app_deploy_rollback_target([], RELEASES, "") == []
