@@ -1,15 +1,12 @@
 """One wrong variable per case: site.yml fails in its preflight play, naming the variable and
 its value, and the fresh host is left exactly as it was."""
 
-import json
-import os
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
-PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+from playbooks import PROJECT, run
+
 SAMPLE = str(PROJECT / "sample_app")
 
 
@@ -78,48 +75,23 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def untouched(host):
-    """What a run that changed anything would leave behind; checked before and after."""
-
-    def snapshot():
-        return {
-            "projects": host.file("/projects").exists,
-            "nginx": host.package("nginx").is_installed,
-            "supervisor": host.package("supervisor").is_installed,
-            "flask user": host.user("flask").exists,
-        }
-
-    before = snapshot()
-    assert not any(before.values()), before
-    yield snapshot
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_wrong_input_fails_before_any_change(case, untouched, tmp_path):
+def test_wrong_input_fails_before_any_change(case, provisioned):
+    assert not any(provisioned().values()), provisioned()
     extra_vars, message = CASES[case]
-    vars_file = tmp_path / "vars.json"
-    vars_file.write_text(json.dumps(extra_vars))
-    result = subprocess.run(
-        [
-            "ansible-playbook",
-            "site.yml",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            "-e",
-            f"@{vars_file}",
-        ],
-        cwd=PROJECT,
-        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-3000:]
-    assert re.search(message, output, re.DOTALL), output[-4000:]
+    result = run("site.yml", extra_vars=extra_vars)
+    assert result.returncode != 0, result
+    assert re.search(message, result.output, re.DOTALL), result
     # Stopped in the preflight play: no later play started, nothing changed.
-    assert not re.search(r"PLAY \[(Base|Web tier|App tier)\]", output)
-    assert re.search(r"changed=0\s", output), output[-2000:]
-    assert not any(untouched().values()), untouched()
+    assert not re.search(r"PLAY \[(Base|Web tier|App tier)\]", result.output)
+    assert result.changed == 0, result
+    assert not any(provisioned().values()), provisioned()
+
+
+def test_deploy_on_an_unprovisioned_host_says_to_run_site_yml_first(host, provisioned):
+    deployed = run("playbooks/deploy.yml")
+    assert deployed.returncode != 0, deployed
+    assert "demo-web is not provisioned on" in deployed.message
+    assert "run site.yml first" in deployed.message
+    assert not host.file("/run/lock/flask-toolkit-deploy.lock").exists
+    assert not any(provisioned().values()), provisioned()

@@ -1,10 +1,14 @@
 """Fixtures for the full-stack checks: the host under test and HTTP through its nginx."""
 
 import json
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 APP_ROOT = "/projects/demo/web"
 

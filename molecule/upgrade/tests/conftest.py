@@ -2,17 +2,18 @@
 
 import contextlib
 import json
-import os
-import re
 import shutil
-import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+
+from playbooks import PROJECT, run  # noqa: E402
+
 APP_ROOT = "/projects/demo/web"
 LOADGEN = Path(__file__).with_name("loadgen.py")
 
@@ -44,82 +45,16 @@ def versions(tmp_path_factory):
     return made
 
 
-class Run:
-    """An ansible-playbook run: return code, output, recap counts, wall time."""
-
-    def __init__(self, result, seconds):
-        self.returncode = result.returncode
-        self.output = result.stdout + result.stderr
-        self.seconds = seconds
-        found = re.findall(r"changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", self.output)
-        self.changed, self.unreachable, self.failed = map(int, found[-1]) if found else (-1,) * 3
-
-    def __repr__(self):
-        return (
-            f"<Run rc={self.returncode} changed={self.changed} {self.seconds:.1f}s>\n"
-            + (self.output[-5000:])
-        )
-
-
-def playbook_command(playbook, extra_vars=None):
-    command = ["ansible-playbook", playbook, "-i", os.environ["MOLECULE_INVENTORY_FILE"]]
-    if extra_vars is not None:
-        command += ["-e", json.dumps(extra_vars)]
-    return command
-
-
-def run_env():
-    return {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
-
-
 @pytest.fixture(scope="session")
-def playbook():
-    """Runs a playbook of the project against the scenario's host."""
-
-    def run(name, extra_vars=None):
-        start = time.monotonic()
-        result = subprocess.run(
-            playbook_command(name, extra_vars),
-            cwd=PROJECT,
-            env=run_env(),
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        return Run(result, time.monotonic() - start)
-
-    return run
-
-
-@pytest.fixture(scope="session")
-def start_playbook():
-    """Starts a playbook in the background; returns the Popen."""
-
-    def start(name, extra_vars=None):
-        return subprocess.Popen(
-            playbook_command(name, extra_vars),
-            cwd=PROJECT,
-            env=run_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    return start
-
-
-@pytest.fixture(scope="session")
-def deploy(playbook, versions):
+def deploy(versions):
     """Deploys a version of the sample app with playbooks/deploy.yml."""
 
-    def run(version, **extra_vars):
+    def deploy_version(version, **extra_vars):
         source = PROJECT / "sample_app" if version == "1.0.0" else versions[version]
-        return playbook(
-            "playbooks/deploy.yml", {"flask_apps": [sample_app_entry(source)], **extra_vars}
-        )
+        entry = sample_app_entry(source)
+        return run("playbooks/deploy.yml", extra_vars={"flask_apps": [entry], **extra_vars})
 
-    return run
+    return deploy_version
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ import urllib.request
 
 from conftest import APP_ROOT, sample_app_entry
 
+from playbooks import finish, run, start
+
 
 def web_program_pids(host):
     """supervisor's web programs and their pids (the gunicorn masters). Workers are left out:
@@ -35,9 +37,9 @@ def test_1_converge_deployed_version_1(live, version_on_host):
 
 def test_2_deploy_of_version_2_drops_no_request(deploy, load, live, version_on_host):
     with load() as stats:
-        run = deploy("2.0.0")
-    print(f"deploy 2.0.0: {run.seconds:.1f} s")
-    assert run.returncode == 0, run
+        deployed = deploy("2.0.0")
+    print(f"deploy 2.0.0: {deployed.seconds:.1f} s")
+    assert deployed.returncode == 0, deployed
     assert version_on_host() == "2.0.0"
     assert live()["version"] == "2.0.0"
     assert_no_failed_request(stats)
@@ -47,10 +49,10 @@ def test_2_deploy_of_version_2_drops_no_request(deploy, load, live, version_on_h
 def test_3_redeploy_of_the_live_version_changes_nothing(host, deploy, load):
     pids = web_program_pids(host)
     with load() as stats:
-        run = deploy("2.0.0")
-    print(f"deploy 2.0.0 again (unchanged): {run.seconds:.1f} s")
-    assert run.returncode == 0, run
-    assert run.changed == 0, run
+        deployed = deploy("2.0.0")
+    print(f"deploy 2.0.0 again (unchanged): {deployed.seconds:.1f} s")
+    assert deployed.returncode == 0, deployed
+    assert deployed.changed == 0, deployed
     assert web_program_pids(host) == pids  # no restart, no reload
     assert_no_failed_request(stats)
 
@@ -58,10 +60,10 @@ def test_3_redeploy_of_the_live_version_changes_nothing(host, deploy, load):
 def test_4_failed_health_check_keeps_version_2_live(host, deploy, load, live, version_on_host):
     before = live()
     with load() as stats:
-        run = deploy("3.0.0")
-    print(f"deploy 3.0.0 (fails its health check): {run.seconds:.1f} s")
-    assert run.returncode != 0, run
-    message = " ".join(run.output.split())
+        deployed = deploy("3.0.0")
+    print(f"deploy 3.0.0 (fails its health check): {deployed.seconds:.1f} s")
+    assert deployed.returncode != 0, deployed
+    message = deployed.message
     assert re.search(r"demo-web: release [0-9a-f]{12} \(3\.0\.0\) failed its health check", message)
     assert f"Release {before['release']} (2.0.0) is still live." in message
     log = re.search(r"Log: (/projects/\S+/deploy\.log)", message).group(1)
@@ -74,20 +76,20 @@ def test_4_failed_health_check_keeps_version_2_live(host, deploy, load, live, ve
     assert stats.get("version 3.0.0", 0) == 0, stats
 
 
-def test_5_rollback_goes_back_to_version_1(playbook, load, live, version_on_host):
+def test_5_rollback_goes_back_to_version_1(load, live, version_on_host):
     with load() as stats:
-        run = playbook("playbooks/rollback.yml")
-    print(f"rollback to 1.0.0: {run.seconds:.1f} s")
-    assert run.returncode == 0, run
+        rollback = run("playbooks/rollback.yml")
+    print(f"rollback to 1.0.0: {rollback.seconds:.1f} s")
+    assert rollback.returncode == 0, rollback
     assert version_on_host() == "1.0.0"
     assert live()["version"] == "1.0.0"
     assert_no_failed_request(stats)
     assert stats.get("version 1.0.0", 0) > 0, stats
 
 
-def test_6_second_deploy_at_once_is_refused(host, start_playbook, playbook, versions):
+def test_6_second_deploy_at_once_is_refused(host, versions):
     extra = {"flask_apps": [sample_app_entry(versions["2.0.0"])]}
-    first = start_playbook("playbooks/deploy.yml", extra)
+    first = start("playbooks/deploy.yml", extra_vars=extra)
     try:
         for _ in range(240):
             if host.file("/run/lock/flask-toolkit-deploy.lock").exists:
@@ -95,17 +97,17 @@ def test_6_second_deploy_at_once_is_refused(host, start_playbook, playbook, vers
             time.sleep(0.25)
         else:
             raise AssertionError("the first deploy never took the lock")
-        second = playbook("playbooks/deploy.yml", extra)
+        second = run("playbooks/deploy.yml", extra_vars=extra)
     finally:
-        first_output, _ = first.communicate(timeout=600)
-    message = " ".join(second.output.split())
+        first_run = finish(first)
+    print(f"second deploy refused after {second.seconds:.1f} s")
     assert second.returncode != 0, second
     assert re.search(
         r"another deploy holds the lock of this host: \S+@\S+, playbook "
         r"\"Deploy the apps\", since \d{4}-\d\d-\d\dT",
-        message,
+        second.message,
     ), second
-    assert first.returncode == 0, first_output[-4000:]
+    assert first_run.returncode == 0, first_run
     assert not host.file("/run/lock/flask-toolkit-deploy.lock").exists
 
 
@@ -130,8 +132,8 @@ def test_7_stale_lock_is_named_and_can_be_broken(host, deploy, live):
 
 
 def test_8_pruning_keeps_the_newest_good_releases_and_the_newest_failed(host, deploy, live):
-    run = deploy("4.0.0", app_deploy_keep_releases=2)
-    assert run.returncode == 0, run
+    deployed = deploy("4.0.0", app_deploy_keep_releases=2)
+    assert deployed.returncode == 0, deployed
     state = live()
     kept = host.check_output(f"ls {APP_ROOT}/releases").split()
     releases = {name for name in kept if re.match(r"^[0-9a-f]{12}$", name)}
@@ -148,7 +150,7 @@ def test_8_pruning_keeps_the_newest_good_releases_and_the_newest_failed(host, de
     assert host.file(f"{APP_ROOT}/app").linked_to == f"{APP_ROOT}/releases/{state['release']}"
 
 
-def test_9_maintenance_mode(host, playbook):
+def test_9_maintenance_mode(host):
     address = host.interface("eth0").addresses[0]
 
     def from_outside():
@@ -158,7 +160,7 @@ def test_9_maintenance_mode(host, playbook):
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read().decode()
 
-    on = playbook("playbooks/maintenance.yml", {"maintenance_enabled": True})
+    on = run("playbooks/maintenance.yml", extra_vars={"maintenance_enabled": True})
     assert on.returncode == 0, on
     status, headers, body = from_outside()
     assert status == 503
@@ -166,6 +168,6 @@ def test_9_maintenance_mode(host, playbook):
     assert "Down for maintenance" in body and "demo-web" in body
     # The host itself still reaches the app (deploys check it through nginx).
     assert json.loads(host.check_output("curl -fsS http://127.0.0.1/api/v1/version"))
-    off = playbook("playbooks/maintenance.yml", {"maintenance_enabled": False})
+    off = run("playbooks/maintenance.yml", extra_vars={"maintenance_enabled": False})
     assert off.returncode == 0, off
     assert from_outside()[0] == 200
