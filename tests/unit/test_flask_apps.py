@@ -121,6 +121,13 @@ def test_resolve_derives_the_layout():
     assert "secrets" not in resolved
 
 
+def test_purge_data_reads_like_ansible_booleans():
+    absent = {"module": "old", "submodule": "app", "state": "absent"}
+    for value, expected in (("false", False), ("no", False), ("true", True), (True, True)):
+        (resolved,) = flask_resolve([{**absent, "purge_data": value}], defaults=DEFAULTS)
+        assert resolved["purge_data"] is expected, value
+
+
 def test_secrets_stay_out_of_the_records_and_merge_per_app():
     entry = app(secrets={"A": "from app", "B": "from app"})
     merged = flask_app_secrets([entry], secrets={"shop-api": {"B": "from flask_secrets"}})

@@ -111,7 +111,7 @@ def test_6_second_deploy_at_once_is_refused(host, versions):
     assert not host.file("/run/lock/flask-toolkit-deploy.lock").exists
 
 
-def test_7_stale_lock_is_named_and_can_be_broken(host, deploy, live):
+def test_7_stale_lock_is_named_and_can_be_broken(host, deploy, live, versions):
     host.run_expect(
         [0],
         'echo \'{"holder": "ghost@nowhere", "token": "0", "since": "2026-01-01T00:00:00Z"}\''
@@ -125,7 +125,12 @@ def test_7_stale_lock_is_named_and_can_be_broken(host, deploy, live):
         in message
     )
     assert "app_deploy_break_lock=true" in message
-    broken = deploy("2.0.0", app_deploy_break_lock=True)
+    broken = run(
+        "playbooks/deploy.yml",
+        "-e",
+        "app_deploy_break_lock=true",
+        extra_vars={"flask_apps": [sample_app_entry(versions["2.0.0"])]},
+    )
     assert broken.returncode == 0, broken
     assert "Broke the deploy lock of ghost@nowhere" in broken.output
     assert live()["version"] == "2.0.0"
@@ -160,7 +165,8 @@ def test_9_maintenance_mode(host):
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read().decode()
 
-    on = run("playbooks/maintenance.yml", extra_vars={"maintenance_enabled": True})
+    # As README writes it: -e key=value gives the string "true".
+    on = run("playbooks/maintenance.yml", "-e", "maintenance_enabled=true")
     assert on.returncode == 0, on
     status, headers, body = from_outside()
     assert status == 503
@@ -168,6 +174,6 @@ def test_9_maintenance_mode(host):
     assert "Down for maintenance" in body and "demo-web" in body
     # The host itself still reaches the app (deploys check it through nginx).
     assert json.loads(host.check_output("curl -fsS http://127.0.0.1/api/v1/version"))
-    off = run("playbooks/maintenance.yml", extra_vars={"maintenance_enabled": False})
+    off = run("playbooks/maintenance.yml", "-e", "maintenance_enabled=false")
     assert off.returncode == 0, off
     assert from_outside()[0] == 200

@@ -9,6 +9,8 @@ applied, and every path, socket and program name of the app derived in this one 
 import posixpath
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NAME_RULE = "lowercase letters, digits and _, starting with a letter, at most 32 characters"
@@ -181,7 +183,7 @@ def _resolve_one(raw, root, defaults, common_env):
         "module": raw["module"],
         "submodule": raw["submodule"],
         "state": app.get("state", "present"),
-        "purge_data": bool(app.get("purge_data", False)),
+        "purge_data": boolean(app.get("purge_data", False), strict=False),
         "root": base,
         "dirs": dirs,
         "live": posixpath.join(base, "app"),
