@@ -58,8 +58,8 @@ def test_readme_lists_every_input(role):
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda role: role.name)
 def test_templates_are_overridable_and_managed(role):
-    """Each template starts with the ansible_managed comment and is looked up in
-    flask_templates_dir first (templates/README.md)."""
+    """Each template starts with the ansible_managed comment and is found through the
+    flask_template lookup, which prefers the one in flask_templates_dir (templates/README.md)."""
     tasks = "".join(path.read_text() for path in (role / "tasks").glob("*.yml"))
     for template in (role / "templates").rglob("*.j2"):
         relative = template.relative_to(role / "templates").as_posix()
@@ -67,4 +67,4 @@ def test_templates_are_overridable_and_managed(role):
         if text.startswith("#!"):  # a script: the comment comes after the interpreter line
             text = text.split("\n", 1)[1]
         assert text.startswith("{{ ansible_managed"), relative
-        assert f"{{{{ flask_templates_dir }}}}/{role.name}/{relative}" in tasks, relative
+        assert f"lookup('flask_template', '{relative}')" in tasks, relative
