@@ -1,4 +1,4 @@
-"""Which releases of an app to keep, and which one a rollback goes to.
+"""Which releases of an app to keep, which one a rollback goes to, and where wheels get built.
 
 `history` is the deploy state's list of releases that went live, newest first;
 `releases` maps each release folder on the host to {built, failed, version, requirements}.
@@ -43,11 +43,35 @@ def app_deploy_rollback_target(history, releases, live, wanted=""):
     return [release for release in good if release != live][:1]
 
 
+def app_deploy_pending(artifacts, hosts):
+    """The wheelhouses that need a host build: for each app artifact (app_artifact results,
+    looped over the apps) and each of its wheelhouses with sdists pending, the first host of
+    that interpreter builds them (`hosts`: [host, target key] pairs, in play order)."""
+    builders = {}
+    for host, key in hosts:
+        builders.setdefault(key, host)
+    pending = []
+    for artifact in artifacts:
+        for key, wheels in sorted((artifact.get("wheelhouses") or {}).items()):
+            if not wheels.get("pending"):
+                continue
+            pending.append(
+                {
+                    "app": artifact["item"]["name"],
+                    "builder": builders[key],
+                    "build_packages": list(artifact["item"].get("build_packages") or []),
+                    **{k: wheels[k] for k in ("requirements_id", "archive", "pending", "sdists")},
+                }
+            )
+    return pending
+
+
 class FilterModule:
     """Filters of the app_deploy role: release selection."""
 
     def filters(self):
         return {
+            "app_deploy_pending": app_deploy_pending,
             "app_deploy_good": good_releases,
             "app_deploy_keep": app_deploy_keep,
             "app_deploy_rollback_target": app_deploy_rollback_target,

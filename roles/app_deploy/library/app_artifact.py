@@ -1,18 +1,26 @@
 #!/usr/bin/python
-"""Build an app's release artifacts on the control node."""
+"""Build an app's release artifacts on the control node, for the hosts' own interpreters."""
 
 DOCUMENTATION = r"""
 module: app_artifact
 short_description: Build a Flask app's release artifacts on the control node
 description:
-  - Packs the app source into a deterministic archive and, unless told not to, builds a
-    wheelhouse of its requirements with pip, so that targets never need a package index.
-  - Both are named by a hash of their content and kept in a cache; an artifact that is
-    already there is not built again. The release id is derived from both hashes, so the
-    same code and requirements give the same release id on every host and in every run.
+  - Packs the app source into a deterministic archive, named by its content. The release id
+    is derived from that archive and from the requirement inputs, so the same code and
+    requirements give the same release id on every host and in every run.
+  - For each target interpreter (as M(python_target) reports it from a host), resolves the
+    app's requirements with C(uv pip compile) for that interpreter's exact version and
+    platform, so environment markers are evaluated as on the host, and downloads the wheels
+    that fit it with C(pip download). Packages that publish no fitting wheel are downloaded as
+    sdists, with the build requirements they declare; such a wheelhouse is returned as
+    C(pending) and must be built on a host of that interpreter (build-wheels.sh), whose
+    result becomes the wheelhouse archive.
+  - Wheelhouses are named by a key over everything that changes their content: the
+    requirement inputs, the package metadata, the extra requirements, the resolver arguments
+    and the target interpreter. An archive that is already there is not built again.
 options:
   src:
-    description: The app source folder.
+    description: The app source folder (a subfolder of a checkout, where the app lives in one).
     type: path
     required: true
   cache:
@@ -20,31 +28,53 @@ options:
     type: path
     required: true
   requirements:
-    description: The requirements file, relative to O(src).
+    description: >-
+      The requirements file, relative to O(src). For a package it is optional and constrains
+      its dependencies (pip-tools or uv export output, or a plain file).
     type: str
     default: requirements.txt
+  package:
+    description: >-
+      Install the source as a package (it has C(pyproject.toml) or C(setup.py)). Default:
+      when it has a C(setup.py), or a C(pyproject.toml) with a C([project]) or C([build-system])
+      table.
+    type: bool
   extra_requirements:
-    description: Requirement lines installed in every release besides the app's own (gunicorn).
+    description: Requirement lines installed in every release besides the app's own.
     type: list
     elements: str
     default: []
+  links:
+    description: >-
+      The release's links to persistent storage; recorded in the archive, so that a change
+      makes a new release.
+    type: list
+    elements: dict
+    default: []
   wheels:
-    description: Build the wheelhouse. Without it, targets install from a package index.
+    description: Download the wheels. Without it, targets install the lock from an index.
     type: bool
     default: true
   python:
-    description: Interpreter whose pip builds the wheels; its version must match the targets'.
+    description: Control-node Python with pip and uv.
     type: path
-  pip_args:
-    description: Extra arguments for C(pip wheel), such as an index URL or a CA bundle.
+  resolve_args:
+    description: >-
+      Extra arguments for uv pip compile and pip download (--index-url, --extra-index-url,
+      --find-links).
     type: list
     elements: str
     default: []
+  targets:
+    description: The distinct target interpreters, as M(python_target) returns them.
+    type: list
+    elements: dict
+    required: true
   exclude:
     description: Names of files and folders left out of the archive, at any depth.
     type: list
     elements: str
-    default: [.git, __pycache__, .pytest_cache, .ruff_cache, .venv, venv, .mypy_cache]
+    default: []
   version:
     description: Human label of the release (a git commit); default the source's VERSION file.
     type: str
@@ -52,7 +82,7 @@ options:
 
 RETURN = r"""
 release:
-  description: The release id, the same for the same code and requirements.
+  description: The release id, the same for the same code and requirement inputs.
   type: str
   returned: always
 version:
@@ -63,50 +93,58 @@ code_archive:
   description: Path of the source archive (tar.gz) on the control node.
   type: str
   returned: always
-requirements_id:
-  description: Id of the requirement set; names the wheelhouse on the targets.
-  type: str
+package:
+  description: Whether the source is installed as a package.
+  type: bool
   returned: always
-wheels_archive:
-  description: Path of the wheelhouse archive (tar), or null when O(wheels) is false.
-  type: str
-  returned: always
-pip_wheel:
-  description: File name of the pip wheel in the wheelhouse, or null without one.
-  type: str
-  returned: always
-python_version:
-  description: Major.minor version of the Python that built the wheels.
-  type: str
+wheelhouses:
+  description: >-
+    Per target key - requirements_id (names the wheelhouse on the hosts), archive (its path,
+    complete when pending is null), pending (the archive to build on a host of that
+    interpreter, or null), sdists (what must be built), gunicorn (the version resolved).
+  type: dict
   returned: always
 """
 
 import gzip
 import hashlib
 import io
+import json
 import os
+import re
 import shutil
 import sys
 import tarfile
 import tempfile
+import tomllib
+import zipfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-# Prints "<major>.<minor> <platform>" of the interpreter that builds the wheels.
-PYTHON_TAG_SCRIPT = (
-    "import sys, sysconfig; print('%d.%d' % sys.version_info[:2], sysconfig.get_platform())"
-)
-
-# Every wheelhouse also carries pip itself: targets make venvs without ensurepip (seconds
-# faster) and run pip from its wheel.
-WHEELHOUSE_EXTRAS = ["pip"]
-
-# Written into every release: the app's requirements plus the toolkit's extra lines.
-RELEASE_REQUIREMENTS = ".flask-toolkit/requirements.txt"
+# The oldest gunicorn the toolkit runs (wsgi_app in the config file, `module:factory()`).
+# It is one of the requirements: an app that names gunicorn keeps its own version; an app
+# that does not gets the newest.
+GUNICORN_FLOOR = "gunicorn>=20.1"
+# pip itself is in every wheelhouse: hosts make venvs without ensurepip and run pip from it.
+ALWAYS = [GUNICORN_FLOOR, "pip"]
+# What pip builds a setup.py-only sdist with (PEP 517's fallback), plus wheel for old setuptools.
+DEFAULT_BUILD_REQUIRES = ["setuptools>=40.8.0", "wheel"]
+# Highest glibc uv knows as a resolver platform; a newer host resolves as this one (the
+# resolution does not change with it), and downloads with its own full tag list.
+UV_MAX_GLIBC = 40
+SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+# Written into every release.
+LAYOUT_FILE = ".flask-toolkit/layout.json"
+LOCK_NAME = "requirements.lock"
+# Lines of a requirements file that install the project itself (uv export, pip-tools -e .).
+SELF_REFERENCE = re.compile(r"^(-e\s+|--editable\s+)?(\.|\./|file:\.?/?)(\[[^\]]*\])?\s*(#.*)?$")
 
 
 def _sha(data):
     return hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------------------- the source
 
 
 def source_files(src, exclude):
@@ -153,61 +191,241 @@ def pack_source(src, files, extra):
     return packed.getvalue()
 
 
-def release_requirements(requirements, extra_requirements):
-    """The requirements file each release installs: the app's file and the extra lines."""
-    lines = [f"-r ../{requirements}"] + list(extra_requirements)
-    return ("\n".join(lines) + "\n").encode()
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
-def _write_atomic(path, data):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+def is_package(src):
+    """A package has setup.py, or a pyproject.toml with [project] or [build-system]."""
+    if os.path.isfile(os.path.join(src, "setup.py")):
+        return True
+    pyproject = os.path.join(src, "pyproject.toml")
+    if not os.path.isfile(pyproject):
+        return False
+    data = tomllib.loads(_read(pyproject).decode())
+    return "project" in data or "build-system" in data
 
 
-def build_wheels(module, python, requirements_file, extra_requirements, pip_args, archive):
-    """Run pip wheel into a temporary folder and tar the wheels into `archive`."""
-    work = tempfile.mkdtemp(dir=os.path.dirname(archive))
-    try:
-        wheel_dir = os.path.join(work, "wheels")
-        cmd = [
-            python,
-            "-m",
-            "pip",
-            "wheel",
-            "--disable-pip-version-check",
-            "--quiet",
-            "--wheel-dir",
-            wheel_dir,
-            "-r",
-            requirements_file,
-            *extra_requirements,
-            *WHEELHOUSE_EXTRAS,
-            *pip_args,
-        ]
-        rc, out, err = module.run_command(cmd)
+def package_build_requires(pyproject_text):
+    """What the package's build backend needs (PEP 518), or pip's fallback for setup.py."""
+    if pyproject_text is None:
+        return list(DEFAULT_BUILD_REQUIRES)
+    system = tomllib.loads(pyproject_text).get("build-system") or {}
+    return list(system.get("requires") or DEFAULT_BUILD_REQUIRES)
+
+
+def clean_requirements(text):
+    """The requirements file without the lines that install the project itself."""
+    kept = []
+    for line in text.splitlines():
+        if SELF_REFERENCE.match(line.strip()):
+            continue
+        kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def metadata_files(src):
+    """The package metadata that decides its dependencies, as {name: bytes}."""
+    return {
+        name: _read(os.path.join(src, name))
+        for name in ("pyproject.toml", "setup.cfg", "setup.py")
+        if os.path.isfile(os.path.join(src, name))
+    }
+
+
+def inputs_key(requirements_text, metadata, extra, resolve_args):
+    """Id of everything in the requirement inputs that is the same for every target."""
+    parts = [b"requirements", requirements_text or b""]
+    for name, data in sorted(metadata.items()):
+        parts += [name.encode(), data]
+    parts += [b"extra", "\n".join(list(extra) + ALWAYS).encode()]
+    parts += [b"args", "\n".join(resolve_args).encode()]
+    return _sha(b"\0".join(parts))[:16]
+
+
+def wheelhouse_id(inputs, target, wheels):
+    """Id of a wheelhouse: the inputs, the target interpreter, and whether it holds wheels."""
+    return _sha(f"{inputs} {target['key']} {'wheels' if wheels else 'lock'}".encode())[:12]
+
+
+def release_id(archive_bytes, inputs):
+    return _sha((_sha(archive_bytes) + inputs).encode())[:12]
+
+
+# ---------------------------------------------------------------------------- the target
+
+
+def uv_platform(target):
+    """uv's --python-platform for a target."""
+    arch, glibc = target["arch"], target.get("glibc")
+    if arch in ("x86_64", "aarch64") and glibc:
+        minor = min(int(glibc.split(".")[1]), UV_MAX_GLIBC)
+        return f"{arch}-manylinux_2_{minor}"
+    return "linux"
+
+
+def pip_platforms(target):
+    """Every platform tag the target accepts, newest first (pip download --platform)."""
+    arch, glibc = target["arch"], target.get("glibc")
+    tags = []
+    if glibc:
+        major, minor = (int(part) for part in glibc.split(".")[:2])
+        tags += [f"manylinux_{major}_{m}_{arch}" for m in range(minor, 4, -1)]
+        legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+        tags += [f"{name}_{arch}" for floor, name in legacy.items() if minor >= floor]
+    return tags + [f"linux_{arch}"]
+
+
+def pinned_version(lock_text, name):
+    """The version `name` is pinned to in a lock (name==version lines), or None."""
+    wanted = re.sub(r"[-_.]+", "-", name).lower()
+    for line in lock_text.splitlines():
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", line.strip())
+        if match and re.sub(r"[-_.]+", "-", match.group(1)).lower() == wanted:
+            return match.group(2)
+    return None
+
+
+# ---------------------------------------------------------------------------- the builds
+
+
+class Builder:
+    """Runs the resolver and the downloads for one app on the control node."""
+
+    def __init__(self, module, python, resolve_args):
+        self.module, self.python, self.resolve_args = module, python, resolve_args
+
+    def run(self, cmd, what):
+        rc, out, err = self.module.run_command(cmd)
         if rc != 0:
-            module.fail_json(
-                msg=f"pip wheel failed for {requirements_file}", cmd=cmd, stdout=out, stderr=err
+            self.module.fail_json(msg=f"{what} failed: {err.strip()[-2000:]}", cmd=cmd, stdout=out)
+        return out
+
+    def compile(self, inputs, target, output, what):
+        """uv pip compile: the exact pins of `inputs` for the target interpreter."""
+        self.run(
+            [self.python, "-m", "uv", "pip", "compile", "--quiet", "--no-header", "--no-annotate"]
+            + ["--python-version", target["version"], "--python-platform", uv_platform(target)]
+            + self.resolve_args
+            + ["--output-file", output, *inputs],
+            what,
+        )
+        with open(output) as handle:
+            return handle.read()
+
+    def download(self, lock, target, dest):
+        """pip download of each pin: a wheel that fits the target, else the sdist."""
+        cmd = [self.python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check"]
+        cmd += ["--no-deps", "--dest", dest, "--requirement", lock]
+        cmd += ["--python-version", target["version"], "--implementation", "cp"]
+        cmd += ["--abi", target["abi"]]
+        for platform in pip_platforms(target):
+            cmd += ["--platform", platform]
+        self.run(cmd + self.resolve_args, f"downloading the packages of {os.path.basename(lock)}")
+
+
+def _sdist_pyproject(path):
+    """The text of an sdist's top-level pyproject.toml, or None."""
+    if path.endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.count("/") == 1 and name.endswith("/pyproject.toml"):
+                    return archive.read(name).decode()
+        return None
+    with tarfile.open(path) as tar:
+        for member in tar.getmembers():
+            if member.name.count("/") == 1 and member.name.endswith("/pyproject.toml"):
+                return tar.extractfile(member).read().decode()
+    return None
+
+
+def sdist_build_requires(path):
+    """The build requirements an sdist declares (or pip's fallback for setup.py)."""
+    return package_build_requires(_sdist_pyproject(path))
+
+
+def sdists_in(folder):
+    return sorted(name for name in os.listdir(folder) if name.endswith(SDIST_SUFFIXES))
+
+
+def wheelhouse_ok(path):
+    """A finished wheelhouse archive: readable to its end, with its lock."""
+    try:
+        with tarfile.open(path) as tar:
+            return LOCK_NAME in tar.getnames()
+    except (OSError, tarfile.TarError):
+        return False
+
+
+def _tar_folder(folder, archive):
+    tmp = archive + ".part"
+    with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(os.listdir(folder)):
+            tar.add(os.path.join(folder, name), arcname=name)
+    os.replace(tmp, archive)
+
+
+def build_wheelhouse(builder, work, src, package, requirements_text, extra, target, wheels):
+    """Resolve and download one wheelhouse into `work`; returns (lock text, sdists)."""
+    inputs = []
+    if requirements_text is not None:
+        path = os.path.join(work, "app-requirements.txt")
+        with open(path, "w") as handle:
+            handle.write(clean_requirements(requirements_text.decode()))
+        inputs.append(path)
+    if package:
+        inputs.append(
+            os.path.join(src, "pyproject.toml" if _has(src, "pyproject.toml") else "setup.py")
+        )
+    toolkit = os.path.join(work, "toolkit-requirements.txt")
+    with open(toolkit, "w") as handle:
+        handle.write("\n".join(list(extra) + ALWAYS) + "\n")
+    inputs.append(toolkit)
+    what = f"resolving the requirements for Python {target['version']} ({target['key']})"
+    lock_path = os.path.join(work, "wheels", LOCK_NAME)
+    os.makedirs(os.path.dirname(lock_path))
+    lock = builder.compile(inputs, target, lock_path, what)
+    if not wheels:
+        return lock, []
+    wheel_dir = os.path.dirname(lock_path)
+    builder.download(lock_path, target, wheel_dir)
+    # What the hosts build with: the app's own build backend (a package is built from its
+    # release on the host) and the backends of the sdists that have no wheel for the target.
+    build_requires = []
+    if package:
+        pyproject = os.path.join(src, "pyproject.toml")
+        build_requires += package_build_requires(
+            _read(pyproject).decode() if os.path.isfile(pyproject) else None
+        )
+    sdists = sdists_in(wheel_dir)
+    for name in sdists:
+        build_requires += sdist_build_requires(os.path.join(wheel_dir, name))
+    if build_requires:
+        build_in = os.path.join(work, "build-requirements.in")
+        with open(build_in, "w") as handle:
+            handle.write("\n".join(sorted(set(build_requires))) + "\n")
+        build_lock = os.path.join(work, "build-requirements.txt")
+        builder.compile([build_in], target, build_lock, "resolving the build requirements")
+        builder.download(build_lock, target, wheel_dir)
+        late = sorted(set(sdists_in(wheel_dir)) - set(sdists))
+        if late:
+            builder.module.fail_json(
+                msg=f"build requirements with no wheel for Python {target['version']}: "
+                + ", ".join(late)
             )
-        tmp_archive = os.path.join(work, "wheels.tar")
-        with tarfile.open(tmp_archive, "w", format=tarfile.PAX_FORMAT) as tar:
-            for name in sorted(os.listdir(wheel_dir)):
-                tar.add(os.path.join(wheel_dir, name), arcname=name)
-        os.replace(tmp_archive, archive)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return lock, sdists
 
 
-def find_pip_wheel(archive):
-    """File name of the pip wheel in a wheelhouse archive."""
-    with tarfile.open(archive) as tar:
-        for name in tar.getnames():
-            if name.startswith("pip-") and name.endswith(".whl"):
-                return name
-    raise ValueError(f"{archive} has no pip wheel")
+def _has(src, name):
+    return os.path.isfile(os.path.join(src, name))
+
+
+def pip_wheel_name(names):
+    for name in names:
+        if name.startswith("pip-") and name.endswith(".whl"):
+            return name
+    return None
 
 
 def read_version(src):
@@ -219,12 +437,54 @@ def read_version(src):
         return handle.readline().strip() or None
 
 
-def python_tag(module, python):
-    rc, out, err = module.run_command([python, "-c", PYTHON_TAG_SCRIPT])
-    if rc != 0:
-        module.fail_json(msg=f"cannot run {python}", stderr=err)
-    version, platform = out.split()
-    return version, platform
+def _write_atomic(path, data):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def wheelhouse_for(builder, params, context, target):
+    """The wheelhouse of one target: built, cached or pending a host build."""
+    cache, wheels = params["cache"], params["wheels"]
+    requirements_id = wheelhouse_id(context["inputs"], target, wheels)
+    archive = os.path.join(cache, f"wheels-{requirements_id}.tar")
+    pending = os.path.join(cache, f"pending-{requirements_id}.tar")
+    meta_path = os.path.join(cache, f"wheels-{requirements_id}.json")
+    result = {"requirements_id": requirements_id, "archive": archive, "pending": None}
+    if wheelhouse_ok(archive) and os.path.isfile(meta_path):
+        if os.path.exists(pending):  # built on a host and fetched since
+            os.unlink(pending)
+        return False, {**result, **json.loads(_read(meta_path))}
+    if not (os.path.isfile(pending) and os.path.isfile(meta_path)):
+        work = tempfile.mkdtemp(dir=cache)
+        try:
+            lock, sdists = build_wheelhouse(
+                builder,
+                work,
+                params["src"],
+                context["package"],
+                context["requirements_text"],
+                params["extra_requirements"],
+                target,
+                wheels,
+            )
+            folder = os.path.join(work, "wheels")
+            meta = {
+                "gunicorn": pinned_version(lock, "gunicorn"),
+                "pip_wheel": pip_wheel_name(os.listdir(folder)),
+                "sdists": sdists,
+                "target": target["key"],
+            }
+            _tar_folder(folder, pending if sdists else archive)
+            _write_atomic(meta_path, (json.dumps(meta, sort_keys=True) + "\n").encode())
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        if not sdists:
+            return True, {**result, **meta}
+    meta = json.loads(_read(meta_path))
+    return True, {**result, **meta, "pending": pending}
 
 
 def main():
@@ -233,79 +493,64 @@ def main():
             src=dict(type="path", required=True),
             cache=dict(type="path", required=True),
             requirements=dict(type="str", default="requirements.txt"),
+            package=dict(type="bool"),
             extra_requirements=dict(type="list", elements="str", default=[]),
+            links=dict(type="list", elements="dict", default=[]),
             wheels=dict(type="bool", default=True),
             python=dict(type="path"),
-            pip_args=dict(type="list", elements="str", default=[]),
-            exclude=dict(
-                type="list",
-                elements="str",
-                default=[
-                    ".git",
-                    "__pycache__",
-                    ".pytest_cache",
-                    ".ruff_cache",
-                    ".venv",
-                    "venv",
-                    ".mypy_cache",
-                ],
-            ),
+            resolve_args=dict(type="list", elements="str", default=[]),
+            targets=dict(type="list", elements="dict", required=True),
+            exclude=dict(type="list", elements="str", default=[]),
             version=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     params = module.params
     src = params["src"]
-    requirements_file = os.path.join(src, params["requirements"])
     if not os.path.isdir(src):
         module.fail_json(msg=f"the app source {src} is not a folder on the control node")
-    if not os.path.isfile(requirements_file):
-        module.fail_json(msg=f"the requirements file {requirements_file} does not exist")
+    package = params["package"] if params["package"] is not None else is_package(src)
+    requirements_file = os.path.join(src, params["requirements"] or "")
+    requirements_text = None
+    if params["requirements"] and os.path.isfile(requirements_file):
+        requirements_text = _read(requirements_file)
+    elif not package:
+        module.fail_json(
+            msg=f"the requirements file {requirements_file} does not exist, and {src} is not a "
+            "package (no pyproject.toml with [project] or [build-system], no setup.py)"
+        )
     os.makedirs(params["cache"], exist_ok=True)
-    python = params["python"] or sys.executable
+    metadata = metadata_files(src) if package else {}
+    inputs = inputs_key(
+        requirements_text, metadata, params["extra_requirements"], params["resolve_args"]
+    )
 
-    with open(requirements_file, "rb") as handle:
-        requirements_text = handle.read()
-    extra = params["extra_requirements"]
-    python_version, platform = python_tag(module, python)
-    requirements_id = _sha(
-        requirements_text
-        + "\n".join(extra + WHEELHOUSE_EXTRAS).encode()
-        + f"{python_version}-{platform}".encode()
-    )[:12]
-
+    layout = {"package": package, "links": params["links"]}
     files = source_files(src, set(params["exclude"]))
     archive_bytes = pack_source(
-        src, files, {RELEASE_REQUIREMENTS: release_requirements(params["requirements"], extra)}
+        src, files, {LAYOUT_FILE: (json.dumps(layout, sort_keys=True) + "\n").encode()}
     )
-    release = _sha((_sha(archive_bytes) + requirements_id).encode())[:12]
-
-    version = params["version"] or read_version(src) or release
-
+    release = release_id(archive_bytes, inputs)
     changed = False
     code_archive = os.path.join(params["cache"], f"code-{release}.tar.gz")
     if not os.path.exists(code_archive):
         _write_atomic(code_archive, archive_bytes)
         changed = True
-    wheels_archive = pip_wheel = None
-    if params["wheels"]:
-        wheels_archive = os.path.join(params["cache"], f"wheels-{requirements_id}.tar")
-        if not os.path.exists(wheels_archive):
-            build_wheels(
-                module, python, requirements_file, extra, params["pip_args"], wheels_archive
-            )
-            changed = True
-        pip_wheel = find_pip_wheel(wheels_archive)
+
+    builder = Builder(module, params["python"] or sys.executable, params["resolve_args"])
+    context = {"inputs": inputs, "package": package, "requirements_text": requirements_text}
+    wheelhouses = {}
+    for target in params["targets"]:
+        built, wheelhouses[target["key"]] = wheelhouse_for(builder, params, context, target)
+        changed = changed or built
 
     module.exit_json(
         changed=changed,
         release=release,
-        version=version,
+        version=params["version"] or read_version(src) or release,
         code_archive=code_archive,
-        requirements_id=requirements_id,
-        wheels_archive=wheels_archive,
-        pip_wheel=pip_wheel,
-        python_version=python_version,
+        package=package,
+        wheelhouses=wheelhouses,
         files=len(files),
     )
 

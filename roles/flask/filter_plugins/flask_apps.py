@@ -18,6 +18,17 @@ COLORS = ("blue", "green")
 # While an app's flag file exists here, nginx answers its requests with the maintenance page.
 MAINTENANCE_DIR = "/var/lib/flask-toolkit/maintenance"
 TREE_DIRS = ("requirements", "config", "tasks", "data", "log", "releases", "run")
+# gunicorn's entry: module:callable, or module:factory(...) (gunicorn >= 20.1 calls it).
+WSGI_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$")
+APT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+# Where a release's writable paths live, under the tree's data/: they outlive releases.
+SHARED_DIR = "shared"
+# Every release links Flask's default instance folders to persistent storage: <release>/instance
+# for an app imported from its source, <venv>/var/<name>-instance for an installed package.
+INSTANCE_LINKS = (
+    {"path": "instance", "storage": "instance", "type": "directory"},
+    {"path": "venv/var", "storage": "var", "type": "directory"},
+)
 
 
 def _label(index, app):
@@ -48,6 +59,29 @@ def _check_source(problems, where, source):
             f"{where}.source is {source!r}: it needs exactly one of 'path' (a folder on the "
             "control node) or 'git' (a repository URL, with 'version')"
         )
+        return
+    _check_relative(problems, f"{where}.source", "subdir", source.get("subdir"))
+
+
+def _check_writable(problems, where, key, paths):
+    if not isinstance(paths, list):
+        problems.append(f"{where}.{key} is {paths!r}: it must be a list of paths")
+        return
+    for index, path in enumerate(paths):
+        _check_relative(problems, where, f"{key}[{index}]", path)
+        parts = str(path).strip("/").split("/")
+        if not str(path).strip("/") or "." in parts or parts[0] == "venv":
+            problems.append(
+                f"{where}.{key}[{index}] is {path!r}: name a file or folder of the source "
+                "(venv/ is the release's own)"
+            )
+
+
+def _check_packages(problems, where, key, names):
+    if not isinstance(names, list) or not all(
+        isinstance(name, str) and APT_NAME_RE.match(name) for name in names
+    ):
+        problems.append(f"{where}.{key} is {names!r}: it must be a list of Debian package names")
 
 
 def _check_tasks(problems, where, tasks):
@@ -115,8 +149,16 @@ def flask_app_problems(apps, root="/projects", defaults=None, common_env=None, s
         _check_source(problems, where, app.get("source"))
         for key in ("requirements", "static_dir"):
             _check_relative(problems, where, key, app.get(key))
-        if ":" not in str(app.get("wsgi", "")):
-            problems.append(f"{where}.wsgi is {app.get('wsgi')!r}: use 'module:callable'")
+        if not WSGI_RE.match(str(app.get("wsgi", ""))):
+            problems.append(
+                f"{where}.wsgi is {app.get('wsgi')!r}: use 'module:callable' or 'module:factory()'"
+            )
+        if app.get("package", "auto") not in ("auto", True, False, None):
+            problems.append(f"{where}.package is {app.get('package')!r}: use auto, true or false")
+        for key in ("writable_dirs", "writable_files"):
+            _check_writable(problems, where, key, app.get(key, []))
+        for key in ("system_packages", "build_packages"):
+            _check_packages(problems, where, key, app.get(key, []))
         for key in ("static_url", "health_path"):
             if not str(app.get(key, "/")).startswith("/"):
                 problems.append(f"{where}.{key} is {app.get(key)!r}: it must start with /")
@@ -178,6 +220,13 @@ def _resolve_one(raw, root, defaults, common_env):
         for task in app.get("tasks") or []
         if task.get("state", "present") == "present"
     ]
+    shared = posixpath.join(dirs["data"], SHARED_DIR)
+    links = [dict(link) for link in INSTANCE_LINKS]
+    for key, kind in (("writable_dirs", "directory"), ("writable_files", "file")):
+        for path in app.get(key) or []:
+            path = str(path).strip("/")
+            links.append({"path": path, "storage": path, "type": kind})
+    package = app.get("package", "auto")
     return {
         "name": slug,
         "module": raw["module"],
@@ -204,6 +253,11 @@ def _resolve_one(raw, root, defaults, common_env):
         "tasks": tasks,
         "source": dict(app.get("source") or {}),
         "wsgi": app.get("wsgi"),
+        "package": None if package in ("auto", None) else boolean(package, strict=False),
+        "shared_dir": shared,
+        "links": links,
+        "system_packages": list(app.get("system_packages") or []),
+        "build_packages": list(app.get("build_packages") or []),
         "requirements": app.get("requirements"),
         "static_dir": app.get("static_dir"),
         "static_url": app.get("static_url"),
