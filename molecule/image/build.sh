@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# Builds the Debian 12 systemd test-host image, reproducibly and only when its recipe changes.
+# Usage: molecule/image/build.sh [bookworm|trixie]        (default: bookworm)
 #
-# No image registry is reachable, so the base is made here: debootstrap (minbase, bookworm)
-# into a folder, imported with `docker import`. The Dockerfile next to this script adds systemd.
+# Builds a Debian systemd test-host image, reproducibly and only when its recipe changes:
+#   bookworm -> flask-toolkit/debian12-systemd, trixie -> flask-toolkit/debian13-systemd.
+#
+# No image registry is reachable, so the base is made here: debootstrap (minbase, the suite)
+# into a folder, imported with `docker import`. The Dockerfile next to this script adds systemd;
+# it is the same for both suites, so that the two test hosts differ only by their release.
 # Both images carry the hash of the recipe in their tag; an image whose tag exists is reused.
 #
 # Prints the image name on stdout. Needs root (debootstrap) and a running Docker engine.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-name=${FLASK_TOOLKIT_IMAGE_NAME:-flask-toolkit/debian12-systemd}
-suite=bookworm
+suite=${1:-bookworm}
+case $suite in
+  bookworm) release=12 ;;
+  trixie) release=13 ;;
+  *) echo "usage: $0 [bookworm|trixie]" >&2; exit 64 ;;
+esac
+name=${FLASK_TOOLKIT_IMAGE_NAME:-flask-toolkit/debian$release-systemd}
 variant=minbase
 
 recipe_hash=$( (echo "$suite $variant"; cat "$here/Dockerfile" "$here/build.sh") | sha256sum | cut -c1-12)
@@ -25,8 +34,13 @@ else
   if ! docker image inspect "$base" >/dev/null 2>&1; then
     log "debootstrap $suite ($variant) -> $base"
     rootfs=$(mktemp -d)
-    trap 'rm -rf "$rootfs"' EXIT
-    debootstrap --variant="$variant" "$suite" "$rootfs" >&2
+    trap 'rm -rf "$rootfs" "$rootfs.log"' EXIT
+    # debootstrap's built-in default mirror: no host name of ours to keep up to date. Its
+    # progress is hundreds of lines per suite: kept in a log, shown only when it fails.
+    if ! debootstrap --variant="$variant" "$suite" "$rootfs" >"$rootfs.log" 2>&1; then
+      cat "$rootfs.log" >&2
+      exit 1
+    fi
     # Same bytes for the same packages: no apt lists, caches or logs in the base.
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/log/*
     tar --numeric-owner -C "$rootfs" -c . | docker import - "$base" >&2
