@@ -1,9 +1,16 @@
-"""The host-side modules of app_deploy: the deploy lock and the deploy state reader."""
+"""The host-side modules of app_deploy: the deploy lock, the deploy state reader, the links
+of writable paths, and the wait for a web program."""
 
 import json
+import os
+import socket
 
 from deploy_lock import create_lock, read_lock
 from deploy_state import describe_release, list_ids, read_json, sha1
+from release_links import ensure_storage, place_link
+from web_ready import listening, tail
+
+ME = os.getuid(), os.getgid()
 
 
 def test_lock_is_taken_once(tmp_path):
@@ -45,3 +52,43 @@ def test_state_and_checksums(tmp_path):
     (tmp_path / "f").write_text("x")
     assert sha1(str(tmp_path / "f")) == "11f6ad8ec52a2984abaafd7c3b516503785c2072"
     assert sha1(str(tmp_path / "missing")) is None
+
+
+def test_storage_is_made_with_its_parents_and_an_empty_file(tmp_path):
+    made = ensure_storage(str(tmp_path), "app/uploads", "directory", *ME)
+    assert made == [str(tmp_path / "app"), str(tmp_path / "app" / "uploads")]
+    assert ensure_storage(str(tmp_path), "app/uploads", "directory", *ME) == []
+    assert ensure_storage(str(tmp_path), "data/app.db", "file", *ME)[-1] == str(
+        tmp_path / "data" / "app.db"
+    )
+    assert (tmp_path / "data" / "app.db").read_bytes() == b""
+    assert oct((tmp_path / "data" / "app.db").stat().st_mode & 0o777) == "0o640"
+
+
+def test_a_shipped_path_is_replaced_by_its_link_once(tmp_path):
+    release = tmp_path / "release"
+    (release / "instance").mkdir(parents=True)
+    (release / "instance" / "shipped.cfg").write_text("x")
+    (release / "app.db").write_text("shipped")
+    for rel in ("instance", "app.db", "venv/var"):
+        assert place_link(str(release), rel, f"/shared/{rel}")
+        assert os.readlink(release / rel) == f"/shared/{rel}"
+        assert not place_link(str(release), rel, f"/shared/{rel}")
+
+
+def test_a_socket_listens_only_once_bound(tmp_path):
+    path = str(tmp_path / "web.sock")
+    assert not listening(path)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    assert not listening(path)  # bound, not listening: a connection is refused
+    server.listen(1)
+    assert listening(path)
+    server.close()
+
+
+def test_tail_gives_the_last_lines_or_why_not(tmp_path):
+    log = tmp_path / "web.out"
+    log.write_text("".join(f"line {n}\n" for n in range(100)))
+    assert tail(str(log), 2) == "line 98\nline 99\n"
+    assert "No such file" in tail(str(tmp_path / "none"), 2)

@@ -46,11 +46,41 @@ def test_a_valid_app_has_no_problems():
         (app(tasks=[{"name": "web", "command": "x"}]), "tasks[0].name is 'web'"),
         (app(tasks=[{"name": "w", "command": "x", "numprocs": 0}]), "numprocs is 0"),
         (app(env={"BAD-NAME": "x"}), "env has the name 'BAD-NAME'"),
+        (app(wsgi="pkg:create_app("), "wsgi is 'pkg:create_app('"),
+        (app(source={"path": "/a", "subdir": "../b"}), "source.subdir is '../b'"),
+        (app(package="maybe"), "package is 'maybe'"),
+        (app(writable_dirs="uploads"), "writable_dirs is 'uploads'"),
+        (app(writable_dirs=["/var/up"]), "writable_dirs[0] is '/var/up'"),
+        (app(writable_files=["venv/x"]), "writable_files[0] is 'venv/x'"),
+        (app(writable_files=["."]), "writable_files[0] is '.'"),
+        (app(system_packages=["libpq5; rm"]), "system_packages is ['libpq5; rm']"),
+        (app(build_packages="libpq-dev"), "build_packages is 'libpq-dev'"),
     ],
 )
 def test_each_problem_names_the_variable_and_the_value(entry, message):
     found = problems([entry])
     assert any(message in problem for problem in found), found
+
+
+@pytest.mark.parametrize("wsgi", ["wsgi:app", "pkg.web:create_app()", "pkg:make(config='prod')"])
+def test_entries_gunicorn_takes(wsgi):
+    assert problems([app(wsgi=wsgi)]) == []
+
+
+def test_writable_paths_become_links_to_shared_storage():
+    [record] = flask_resolve(
+        [app(writable_dirs=["app/uploads/"], writable_files=["app.db"], package=True)],
+        defaults=DEFAULTS,
+    )
+    assert record["shared_dir"] == "/projects/shop/api/data/shared"
+    assert record["package"] is True
+    assert record["links"] == [
+        {"path": "instance", "storage": "instance", "type": "directory"},
+        {"path": "venv/var", "storage": "var", "type": "directory"},
+        {"path": "app/uploads", "storage": "app/uploads", "type": "directory"},
+        {"path": "app.db", "storage": "app.db", "type": "file"},
+    ]
+    assert flask_resolve([app()], defaults=DEFAULTS)[0]["package"] is None  # auto
 
 
 def test_two_apps_with_the_same_name():

@@ -1,6 +1,6 @@
 """Release selection: what pruning keeps, where a rollback goes."""
 
-from releases import app_deploy_keep, app_deploy_rollback_target, good_releases
+from releases import app_deploy_keep, app_deploy_pending, app_deploy_rollback_target, good_releases
 
 GOOD = {"built": True, "failed": None}
 HISTORY = [{"release": r} for r in ("v4", "v1", "v2", "v1", "v0")]  # newest first
@@ -43,3 +43,24 @@ def test_rollback_to_a_named_release():
 
 def test_no_rollback_without_history():
     assert app_deploy_rollback_target([], RELEASES, "") == []
+
+
+def test_pending_wheelhouses_are_built_by_the_first_host_of_their_interpreter():
+    done = {"requirements_id": "a", "archive": "/c/wheels-a.tar", "pending": None, "sdists": []}
+    todo = {
+        "requirements_id": "b",
+        "archive": "/c/wheels-b.tar",
+        "pending": "/c/pending-b.tar",
+        "sdists": ["psycopg2-2.9.13.tar.gz"],
+    }
+    artifacts = [
+        {"item": {"name": "shop-api", "build_packages": []}, "wheelhouses": {"py311": done}},
+        {
+            "item": {"name": "shop-db", "build_packages": ["libpq-dev"]},
+            "wheelhouses": {"py311": done, "py313": todo},
+        },
+    ]
+    hosts = [["app1", "py311"], ["app2", "py313"], ["app3", "py313"]]
+    assert app_deploy_pending(artifacts, hosts) == [
+        {"app": "shop-db", "builder": "app2", "build_packages": ["libpq-dev"], **todo}
+    ]
