@@ -72,24 +72,16 @@ def test_archive_holds_the_files_and_the_layout(tmp_path):
 
 # The cache key: everything that changes a wheelhouse's content changes its id.
 
-BOOKWORM = describe(
-    {
-        "implementation": "cpython",
-        "version": "3.11.2",
-        "version_info": [3, 11],
-        "arch": "x86_64",
-        "libc": ["glibc", "2.36"],
-    }
-)
-TRIXIE = describe(
-    {
-        "implementation": "cpython",
-        "version": "3.13.5",
-        "version_info": [3, 13],
-        "arch": "x86_64",
-        "libc": ["glibc", "2.41"],
-    }
-)
+
+def debian(version, glibc):
+    """The target record of a Debian host's python3, as python_target makes it."""
+    major, minor = (int(part) for part in version.split(".")[:2])
+    probe = {"implementation": "cpython", "version": version, "version_info": [major, minor]}
+    return describe({**probe, "arch": "x86_64", "libc": ["glibc", glibc]})
+
+
+BOOKWORM = debian("3.11.2", "2.36")
+TRIXIE = debian("3.13.5", "2.41")
 
 
 def test_target_record_of_a_host():

@@ -12,6 +12,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
+from host_fixtures import show  # noqa: E402, F401  (a fixture: pytest finds it here)
+
 REPO = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "repo"
 
 
@@ -49,16 +51,3 @@ def git(*args):
         check=True,
         capture_output=True,
     )
-
-
-@pytest.fixture()
-def show(host):
-    """Prints a command's output when a test fails, so the failure explains itself."""
-    outputs = []
-
-    def add(command):
-        outputs.append((command, host.run(command).stdout))
-
-    yield add
-    for command, output in outputs:
-        print(f"$ {command}\n{output}")

@@ -87,6 +87,7 @@ def test_a_deploy_of_changed_code_keeps_the_data(site):
 
     run = playbooks.run("playbooks/deploy.yml")
     assert run.returncode == 0, run
+    print(f"deploy of changed code (jotter 1.1.0): {run.seconds:.1f} s, changed={run.changed}")
     answer = site("jotter").json("/notes")
     assert answer["version"] == "1.1.0"
     assert "first note" in answer["notes"]
@@ -94,6 +95,7 @@ def test_a_deploy_of_changed_code_keeps_the_data(site):
 
     again = playbooks.run("playbooks/deploy.yml")
     assert again.returncode == 0 and again.changed == 0, again
+    print(f"deploy of the live code again: {again.seconds:.1f} s, changed=0")
 
 
 def test_a_rollback_keeps_the_data(site):
@@ -126,6 +128,7 @@ def test_a_web_program_that_dies_fails_the_deploy_within_seconds(host, site):
         host.file(f"{TREE}/pinned/releases/{live['release']}/deploy.log").content_string,
     )
     assert waited and float(waited.group(1)) < 15, waited
+    print(f"a web program that dies: the deploy failed after waiting {waited.group(1)} s for it")
     # The live program never stopped serving.
     assert site("pinned").request("/healthz")[0] == 200
 

@@ -64,6 +64,14 @@ CASES = {
         {"flask_apps": [app(wsgii="wsgi:app")]},
         r"flask_apps\.wsgii\. Supported parameters include",
     ),
+    "writable path out of the source": (
+        {"flask_apps": [app(writable_dirs=["../uploads"])]},
+        r"flask_apps\[0\] \(demo/web\)\.writable_dirs\[0\] is '\.\./uploads'",
+    ),
+    "factory entry without its closing parenthesis": (
+        {"flask_apps": [app(wsgi="app:create_app(")]},
+        r"flask_apps\[0\] \(demo/web\)\.wsgi is 'app:create_app\('",
+    ),
     "workers below one": (
         {"gunicorn_workers": 0},
         r'the gunicorn settings of demo-web are .*"workers": 0',

@@ -10,6 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
+from host_fixtures import show  # noqa: E402, F401  (a fixture: pytest finds it here)
+
 APP_ROOT = "/projects/demo/web"
 
 
@@ -50,16 +52,3 @@ def address(host):
 @pytest.fixture(scope="module")
 def http(address):
     return Http(address)
-
-
-@pytest.fixture()
-def show(host):
-    """Prints a command's output when a test fails, so the failure explains itself."""
-    outputs = []
-
-    def add(command):
-        outputs.append((command, host.run(command).stdout))
-
-    yield add
-    for command, output in outputs:
-        print(f"$ {command}\n{output}")
