@@ -73,7 +73,7 @@ def test_a_writable_file_in_the_source_is_persistent_storage(host, site):
     assert host.file(f"{TREE}/pinned/data/shared/hits.db").user == "flask"
 
 
-def test_deploying_the_live_code_again_changes_nothing():
+def test_deploying_the_live_code_again_changes_nothing(host):  # host: keeps the file's order
     run = playbooks.run("playbooks/deploy.yml")
     assert run.returncode == 0, run
     assert run.changed == 0, run
