@@ -374,10 +374,10 @@ def build_wheelhouse(builder, work, src, package, requirements_text, extra, targ
         with open(path, "w") as handle:
             handle.write(clean_requirements(requirements_text.decode()))
         inputs.append(path)
+    pyproject = os.path.join(src, "pyproject.toml")
+    has_pyproject = os.path.isfile(pyproject)
     if package:
-        inputs.append(
-            os.path.join(src, "pyproject.toml" if _has(src, "pyproject.toml") else "setup.py")
-        )
+        inputs.append(pyproject if has_pyproject else os.path.join(src, "setup.py"))
     toolkit = os.path.join(work, "toolkit-requirements.txt")
     with open(toolkit, "w") as handle:
         handle.write("\n".join(list(extra) + ALWAYS) + "\n")
@@ -394,9 +394,8 @@ def build_wheelhouse(builder, work, src, package, requirements_text, extra, targ
     # release on the host) and the backends of the sdists that have no wheel for the target.
     build_requires = []
     if package:
-        pyproject = os.path.join(src, "pyproject.toml")
         build_requires += package_build_requires(
-            _read(pyproject).decode() if os.path.isfile(pyproject) else None
+            _read(pyproject).decode() if has_pyproject else None
         )
     sdists = sdists_in(wheel_dir)
     for name in sdists:
@@ -415,10 +414,6 @@ def build_wheelhouse(builder, work, src, package, requirements_text, extra, targ
                 + ", ".join(late)
             )
     return lock, sdists
-
-
-def _has(src, name):
-    return os.path.isfile(os.path.join(src, name))
 
 
 def pip_wheel_name(names):
