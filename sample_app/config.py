@@ -15,6 +15,36 @@ DEFAULT_LOG_BACKUP_COUNT = 5
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
 LOG_ROTATION_MODES = ("external", "internal")
 
+# DATABASE_URL schemes of PostgreSQL in the standard (libpq) form, and the SQLAlchemy
+# scheme they stand for: the psycopg 3 driver (SQLAlchemy would pick psycopg2 otherwise).
+POSTGRESQL_SCHEMES = ("postgresql", "postgres")
+POSTGRESQL_DRIVER_SCHEME = "postgresql+psycopg"
+
+
+def sqlalchemy_database_uri(database_url: str) -> str:
+    """Return the SQLAlchemy URL for ``database_url``.
+
+    ``postgresql://...`` and ``postgres://...`` become ``postgresql+psycopg://...``, the
+    rest of the URL unchanged; any other URL (SQLite, or a PostgreSQL URL that already
+    names its driver) is returned as it is.
+    """
+    scheme, separator, rest = database_url.partition("://")
+    if separator and scheme.lower() in POSTGRESQL_SCHEMES:
+        return f"{POSTGRESQL_DRIVER_SCHEME}://{rest}"
+    return database_url
+
+
+def engine_options(database_uri: str) -> dict[str, object]:
+    """Return the SQLAlchemy engine options for ``database_uri``.
+
+    PostgreSQL connections are pinged when taken from the pool, so a connection left
+    broken by a restart of the database server is replaced instead of failing a request.
+    """
+    backend = database_uri.partition("://")[0].partition("+")[0].lower()
+    if backend == "postgresql":
+        return {"pool_pre_ping": True}
+    return {}
+
 
 class Config:
     """Settings shared by every environment; defaults are the safe, production-like ones."""
@@ -34,10 +64,12 @@ class Config:
         database_url = os.environ.get("DATABASE_URL") or (
             "sqlite:///" + os.path.join(data_dir, "app.db")
         )
+        database_uri = sqlalchemy_database_uri(database_url)
         return {
             "SECRET_KEY": cls._secret_key(),
             "APP_DATA_DIR": data_dir,
-            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_DATABASE_URI": database_uri,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_uri),
             "APP_LOG_DIR": os.environ.get("APP_LOG_DIR") or None,
             "LOG_LEVEL": cls._log_level(),
             "LOG_ROTATION": cls._log_rotation(),

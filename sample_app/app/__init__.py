@@ -10,6 +10,7 @@ from config import config
 
 from .api import API_PREFIX, api_bp
 from .api.errors import register_error_handlers
+from .cli import register_commands
 from .extensions import db, enable_sqlite_pragmas, migrate
 from .health import health_bp
 from .log_setup import configure_logging
@@ -42,6 +43,7 @@ def create_app(config_name: str | None = None, *, log_name: str = "app") -> Flas
     configure_logging(app.config, log_name)
     _init_database(app)
     _register_blueprints(app)
+    register_commands(app)
 
     @app.context_processor
     def inject_version() -> dict[str, str]:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .extensions import db
 
 NOTE_BODY_MAX_LENGTH = 500
+MIGRATION_RUN_VERSION_MAX_LENGTH = 64
 
 
 def utcnow() -> datetime:
@@ -72,4 +73,34 @@ class Heartbeat(db.Model):
             "beat_at": as_utc(self.beat_at).isoformat(),
             "pid": self.pid,
             "hostname": self.hostname,
+        }
+
+
+class MigrationRun(db.Model):
+    """One row per run of ``flask migrate`` (app/cli.py), written after the upgrade."""
+
+    __tablename__ = "migration_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(MIGRATION_RUN_VERSION_MAX_LENGTH), nullable=False)
+    hostname: Mapped[str] = mapped_column(String(255), nullable=False)
+    ran_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
+
+    @classmethod
+    def count(cls) -> int:
+        return db.session.scalar(select(func.count()).select_from(cls))
+
+    @classmethod
+    def newest(cls, limit: int) -> list["MigrationRun"]:
+        query = select(cls).order_by(cls.ran_at.desc(), cls.id.desc()).limit(limit)
+        return list(db.session.scalars(query))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "hostname": self.hostname,
+            "ran_at": as_utc(self.ran_at).isoformat(),
         }

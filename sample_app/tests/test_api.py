@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.extensions import db
-from app.models import Heartbeat, Note
+from app.models import Heartbeat, MigrationRun, Note
 
 
 def test_create_then_read_note(client):
@@ -100,6 +100,26 @@ def test_heartbeats_count_and_latest(client):
     assert data["count"] == 2
     assert data["latest"]["pid"] == 2
     assert datetime.fromisoformat(data["latest"]["beat_at"]) == now
+
+
+def test_migrations_empty(client):
+    assert client.get("/api/v1/migrations").get_json() == {"runs": []}
+
+
+def test_migrations_newest_first_and_capped_at_50(client):
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    db.session.add_all(
+        MigrationRun(version=f"1.0.{i}", hostname="web-1", ran_at=start + timedelta(minutes=i))
+        for i in range(60)
+    )
+    db.session.commit()
+
+    runs = client.get("/api/v1/migrations").get_json()["runs"]
+    assert len(runs) == 50
+    assert [run["version"] for run in runs[:2]] == ["1.0.59", "1.0.58"]
+    assert runs[-1]["version"] == "1.0.10"
+    assert runs[0]["hostname"] == "web-1"
+    assert datetime.fromisoformat(runs[0]["ran_at"]) == start + timedelta(minutes=59)
 
 
 def test_version(client):

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from app import __version__, create_app
+from app.extensions import db
 from config import DEV_SECRET_KEY, config
 
 VERSION_FILE = Path(__file__).resolve().parent.parent / "VERSION"
@@ -63,6 +64,65 @@ def test_database_url_overrides_data_dir(monkeypatch, tmp_path):
     url = f"sqlite:///{tmp_path / 'other.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     assert create_app("testing").config["SQLALCHEMY_DATABASE_URI"] == url
+
+
+PG_URL = "postgresql://user:password@10.0.0.5:5432/demo_web"
+PG_URI = "postgresql+psycopg://user:password@10.0.0.5:5432/demo_web"
+
+
+@pytest.mark.parametrize(
+    ("url", "uri"),
+    [
+        (PG_URL, PG_URI),
+        ("postgres://user:password@10.0.0.5:5432/demo_web", PG_URI),
+        (
+            "postgresql://app:p%40ss%2Fw0rd@db-1:5432/demo_web?sslmode=require",
+            "postgresql+psycopg://app:p%40ss%2Fw0rd@db-1:5432/demo_web?sslmode=require",
+        ),
+        ("postgresql:///demo_web", "postgresql+psycopg:///demo_web"),
+        ("postgresql+psycopg://u:p@db/x", "postgresql+psycopg://u:p@db/x"),
+        ("postgresql+psycopg2://u:p@db/x", "postgresql+psycopg2://u:p@db/x"),
+        ("sqlite:////srv/data/app.db", "sqlite:////srv/data/app.db"),
+        ("sqlite://", "sqlite://"),
+    ],
+)
+def test_database_url_is_given_the_psycopg_driver(monkeypatch, url, uri):
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert config["testing"].from_env("/unused")["SQLALCHEMY_DATABASE_URI"] == uri
+
+
+@pytest.mark.parametrize(
+    ("url", "options"),
+    [
+        (PG_URL, {"pool_pre_ping": True}),
+        ("postgres://user:password@10.0.0.5:5432/demo_web", {"pool_pre_ping": True}),
+        ("postgresql+psycopg2://u:p@db/x", {"pool_pre_ping": True}),
+        ("sqlite:////srv/data/app.db", {}),
+    ],
+)
+def test_pool_pre_ping_only_for_postgresql(monkeypatch, url, options):
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert config["testing"].from_env("/unused")["SQLALCHEMY_ENGINE_OPTIONS"] == options
+
+
+def test_postgresql_engine_uses_psycopg_and_pre_ping(monkeypatch):
+    # Builds the engine only: nothing connects to the (unreachable) server.
+    monkeypatch.setenv("DATABASE_URL", PG_URL)
+    app = create_app("testing")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == PG_URI
+    with app.app_context():
+        assert (db.engine.dialect.name, db.engine.dialect.driver) == ("postgresql", "psycopg")
+        assert db.engine.pool._pre_ping is True
+        db.engine.dispose()
+
+
+def test_sqlite_engine_has_no_pre_ping():
+    app = create_app("testing")
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {}
+    with app.app_context():
+        assert db.engine.dialect.name == "sqlite"
+        assert db.engine.pool._pre_ping is False
+        db.engine.dispose()
 
 
 def test_data_dir_defaults_to_instance_path(monkeypatch, tmp_path):

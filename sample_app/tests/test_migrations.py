@@ -1,4 +1,4 @@
-"""The hand-written migration: upgrade, downgrade, and agreement with the models."""
+"""The hand-written migrations: upgrade, downgrade, and agreement with the models."""
 
 import flask_migrate
 from alembic.autogenerate import compare_metadata
@@ -7,7 +7,7 @@ from sqlalchemy import inspect, text
 
 from app.extensions import SQLITE_BUSY_TIMEOUT_MS, db
 
-APP_TABLES = {"notes", "heartbeats"}
+APP_TABLES = {"notes", "heartbeats", "migration_runs"}
 
 
 def table_names() -> set[str]:
@@ -18,6 +18,8 @@ def test_upgrade_creates_tables_and_indexes(app):
     assert APP_TABLES | {"alembic_version"} <= table_names()
     indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("notes")}
     assert "ix_notes_created_at" in indexes
+    indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("migration_runs")}
+    assert "ix_migration_runs_ran_at" in indexes
 
 
 def test_downgrade_to_base_and_upgrade_again(app):
@@ -25,6 +27,14 @@ def test_downgrade_to_base_and_upgrade_again(app):
     assert not APP_TABLES & table_names()
     flask_migrate.upgrade()
     assert table_names() >= APP_TABLES
+
+
+def test_downgrade_one_step_drops_only_migration_runs(app):
+    flask_migrate.downgrade()
+    assert table_names() >= {"notes", "heartbeats"}
+    assert "migration_runs" not in table_names()
+    flask_migrate.upgrade()
+    assert "migration_runs" in table_names()
 
 
 def test_models_match_migrations(app):

@@ -12,6 +12,7 @@ def test_index_shows_version_counts_and_stylesheet(client):
     assert '<dd id="note-count">0</dd>' in html
     assert "none yet" in html
     assert 'href="/static/css/style.css"' in html
+    assert "GET /api/v1/migrations" in html
 
 
 def test_index_shows_latest_heartbeat_and_note_count(client):

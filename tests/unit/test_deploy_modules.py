@@ -5,6 +5,7 @@ import json
 import os
 import socket
 
+from balancer_member import mark, parse
 from deploy_lock import create_lock, read_lock
 from deploy_state import describe_release, list_ids, read_json, sha1
 from release_links import ensure_storage, place_link
@@ -92,3 +93,29 @@ def test_tail_gives_the_last_lines_or_why_not(tmp_path):
     log.write_text("".join(f"line {n}\n" for n in range(100)))
     assert tail(str(log), 2) == "line 98\nline 99\n"
     assert "No such file" in tail(str(tmp_path / "none"), 2)
+
+
+UPSTREAM = [
+    "# managed\n",
+    "server 10.0.0.21:8000 max_fails=1 fail_timeout=10s;\n",
+    "server 10.0.0.22:8000 max_fails=1 fail_timeout=10s down;\n",
+]
+
+
+def test_a_balancer_member_is_marked_down_and_up_again():
+    drained = mark(UPSTREAM, "10.0.0.21:8000", down=True)
+    assert drained[1] == "server 10.0.0.21:8000 max_fails=1 fail_timeout=10s down;\n"
+    assert drained[2] == UPSTREAM[2]
+    assert mark(drained, "10.0.0.21:8000", down=True) == drained
+    assert mark(UPSTREAM, "10.0.0.22:8000", down=False)[2] == (
+        "server 10.0.0.22:8000 max_fails=1 fail_timeout=10s;\n"
+    )
+    assert [(a, d) for _, a, d in parse(drained)] == [
+        ("10.0.0.21:8000", True),
+        ("10.0.0.22:8000", True),
+    ]
+
+
+def test_an_unknown_balancer_member_is_not_guessed():
+    assert mark(UPSTREAM, "10.0.0.23:8000", down=True) is None
+    assert mark(UPSTREAM, "10.0.0.2:8000", down=True) is None

@@ -10,6 +10,7 @@ DEFAULTS = {
     "static_url": "/static/",
     "health_path": "/healthz",
     "listen": 80,
+    "backend_port": 8000,
     "server_names": ["_"],
 }
 

@@ -1,6 +1,13 @@
 """Release selection: what pruning keeps, where a rollback goes."""
 
-from releases import app_deploy_keep, app_deploy_pending, app_deploy_rollback_target, good_releases
+from releases import (
+    app_deploy_keep,
+    app_deploy_live_by_host,
+    app_deploy_migrations,
+    app_deploy_pending,
+    app_deploy_rollback_target,
+    good_releases,
+)
 
 GOOD = {"built": True, "failed": None}
 HISTORY = [{"release": r} for r in ("v4", "v1", "v2", "v1", "v0")]  # newest first
@@ -64,3 +71,57 @@ def test_pending_wheelhouses_are_built_by_the_first_host_of_their_interpreter():
     assert app_deploy_pending(artifacts, hosts) == [
         {"app": "shop-db", "builder": "app2", "build_packages": ["libpq-dev"], **todo}
     ]
+
+
+def plan(release, live, migrate="flask db upgrade", switch=True, rollback=False):
+    return {
+        "switch": switch,
+        "migrate": migrate,
+        "env_file": "/projects/demo/web/config/app.env",
+        "target": {"release": release, "dir": f"/r/{release}", "rollback": rollback},
+        "state": {"release": live} if live else {},
+    }
+
+
+def test_a_migration_runs_once_on_the_first_host_that_needs_the_release():
+    hostvars = {
+        "app1": {"__app_deploy_plans": {"demo-web": plan("v2", "v2", switch=False)}},
+        "app2": {"__app_deploy_plans": {"demo-web": plan("v2", "v1")}},
+        "app3": {"__app_deploy_plans": {"demo-web": plan("v2", "v1")}},
+    }
+    (migration,) = app_deploy_migrations(["app1", "app2", "app3"], hostvars)
+    assert migration == {
+        "app": "demo-web",
+        "host": "app2",
+        "command": "flask db upgrade",
+        "env_file": "/projects/demo/web/config/app.env",
+        "dir": "/r/v2",
+        "release": "v2",
+    }
+
+
+def test_no_migration_for_a_rollback_a_config_change_or_an_app_without_one():
+    hostvars = {
+        "a": {"__app_deploy_plans": {"x": plan("v1", "v2", rollback=True)}},
+        "b": {"__app_deploy_plans": {"y": plan("v2", "v2")}},
+        "c": {"__app_deploy_plans": {"z": plan("v2", "v1", migrate="")}},
+        "d": {},
+    }
+    assert app_deploy_migrations(["a", "b", "c", "d"], hostvars) == []
+
+
+def test_the_report_of_a_rollout_says_what_each_host_runs():
+    hostvars = {
+        "app1": {
+            "__app_deploy_plans": {"demo-web": plan("v2", "v1")},
+            "__app_deploy_switched": {"demo-web": "v2"},
+        },
+        "app2": {"__app_deploy_plans": {"demo-web": plan("v2", "v1")}},
+        "app3": {"__app_deploy_plans": {"demo-web": plan("v2", None)}},
+        "worker": {"__app_deploy_plans": {}},
+    }
+    assert app_deploy_live_by_host(["app1", "app2", "app3", "worker"], hostvars, "demo-web") == {
+        "app1": "v2",
+        "app2": "v1",
+        "app3": "nothing",
+    }

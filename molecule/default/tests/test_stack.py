@@ -63,10 +63,11 @@ def test_page_through_nginx(http):
     assert b"1.0.0" in body
 
 
-def test_healthz_through_nginx(http):
+def test_healthz_through_nginx(host, http):
     status, health = http.json("/healthz")
     assert status == 200
-    assert health == {"status": "ok", "db": "ok", "version": "1.0.0"}
+    hostname = host.check_output("hostname")
+    assert health == {"status": "ok", "db": "ok", "version": "1.0.0", "host": hostname}
 
 
 def test_api_writes_to_and_reads_back_from_the_database(http):

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 
 from conftest import APP_ROOT, sample_app_entry
+from load import assert_no_failed_request
 
 from playbooks import finish, run, start
 
@@ -21,13 +22,6 @@ def web_program_pids(host):
     max_requests recycles them under load."""
     lines = host.check_output("supervisorctl status | grep -- -web- || true").splitlines()
     return sorted(line.split()[0] + " " + line.split()[3].rstrip(",") for line in lines)
-
-
-def assert_no_failed_request(stats, at_least=100):
-    failures = {key: count for key, count in stats.items() if key.startswith(("status", "error"))}
-    assert failures == {}, stats
-    assert "unfinished" not in stats, stats
-    assert stats["sent"] == stats["ok"] >= at_least, stats
 
 
 def test_1_converge_deployed_version_1(live, version_on_host):

@@ -66,6 +66,45 @@ def app_deploy_pending(artifacts, hosts):
     return pending
 
 
+def app_deploy_migrations(hosts, hostvars):
+    """The migrations a deploy runs, once each and before any host switches: for each app
+    with a migrate command whose new release is not yet live on some host, the first such
+    host (in play order) runs it. `hosts`' `__app_deploy_plans` come from tasks/plan.yml."""
+    chosen = {}
+    for host in hosts:
+        for name, plan in (hostvars[host].get("__app_deploy_plans") or {}).items():
+            target = plan["target"]
+            if (
+                name in chosen
+                or not plan.get("migrate")
+                or not plan["switch"]
+                or target["rollback"]
+                or target["release"] == plan["state"].get("release")
+            ):
+                continue
+            chosen[name] = {
+                "app": name,
+                "host": host,
+                "command": plan["migrate"],
+                "env_file": plan["env_file"],
+                "dir": target["dir"],
+                "release": target["release"],
+            }
+    return list(chosen.values())
+
+
+def app_deploy_live_by_host(hosts, hostvars, app):
+    """{host: the release of `app` it runs now} for the hosts that carry it: the release a
+    host switched to in this run, else the one it had."""
+    live = {}
+    for host in hosts:
+        plan = (hostvars[host].get("__app_deploy_plans") or {}).get(app)
+        if plan is not None:
+            switched = (hostvars[host].get("__app_deploy_switched") or {}).get(app)
+            live[host] = switched or plan["state"].get("release") or "nothing"
+    return live
+
+
 class FilterModule:
     """Filters of the app_deploy role: release selection."""
 
@@ -75,4 +114,6 @@ class FilterModule:
             "app_deploy_good": good_releases,
             "app_deploy_keep": app_deploy_keep,
             "app_deploy_rollback_target": app_deploy_rollback_target,
+            "app_deploy_migrations": app_deploy_migrations,
+            "app_deploy_live_by_host": app_deploy_live_by_host,
         }

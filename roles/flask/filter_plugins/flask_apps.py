@@ -17,6 +17,8 @@ NAME_RULE = "lowercase letters, digits and _, starting with a letter, at most 32
 COLORS = ("blue", "green")
 # While an app's flag file exists here, nginx answers its requests with the maintenance page.
 MAINTENANCE_DIR = "/var/lib/flask-toolkit/maintenance"
+# In a cluster, a web host balances each app over the app hosts listed in a file here.
+BALANCER_DIR = "/etc/nginx/flask-upstreams"
 TREE_DIRS = ("requirements", "config", "tasks", "data", "log", "releases", "run")
 # gunicorn's entry: module:callable, or module:factory(...) (gunicorn >= 20.1 calls it).
 WSGI_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$")
@@ -117,15 +119,19 @@ def _slug(app):
     return f"{app['module']}-{app['submodule']}"
 
 
-def flask_app_problems(apps, root="/projects", defaults=None, common_env=None, secrets=None):
-    """Everything wrong with `apps`, as a list of sentences (empty when all is well)."""
+def flask_app_problems(
+    apps, root="/projects", defaults=None, common_env=None, secrets=None, cluster=False
+):
+    """Everything wrong with `apps`, as a list of sentences (empty when all is well).
+
+    `cluster`: the apps are balanced over TCP, so each needs its own backend_port."""
     problems = []
     if not isinstance(apps, list):
         return [f"flask_apps is {apps!r}: it must be a list of app definitions"]
     if not str(root).startswith("/") or ".." in str(root).split("/"):
         problems.append(f"flask_root is {root!r}: it must be an absolute path without '..'")
     secrets = secrets or {}
-    sockets, sites, slugs = {}, {}, {}
+    sockets, sites, slugs, backends = {}, {}, {}, {}
     for index, raw in enumerate(apps):
         where = _label(index, raw)
         if not isinstance(raw, dict):
@@ -181,9 +187,18 @@ def flask_app_problems(apps, root="/projects", defaults=None, common_env=None, s
         if socket in sockets:
             problems.append(f"{where} listens on socket {socket!r}, as {sockets[socket]} does")
         sockets[socket] = where
+        for key in ("listen", "backend_port"):
+            port = app.get(key)
+            if not isinstance(port, int) or not 0 < port < 65536:
+                problems.append(f"{where}.{key} is {port!r}: it must be a TCP port (1-65535)")
+        backend = app.get("backend_port")
+        if cluster and backend in backends:
+            problems.append(
+                f"{where}.backend_port is {backend!r}, as {backends[backend]}'s: in a cluster "
+                "each app of a host needs its own backend_port"
+            )
+        backends[backend] = where
         listen = app.get("listen")
-        if not isinstance(listen, int) or not 0 < listen < 65536:
-            problems.append(f"{where}.listen is {listen!r}: it must be a TCP port (1-65535)")
         for server_name in app.get("server_names") or []:
             site = (listen, server_name)
             if site in sites:
@@ -195,7 +210,7 @@ def flask_app_problems(apps, root="/projects", defaults=None, common_env=None, s
     return problems
 
 
-def _resolve_one(raw, root, defaults, common_env):
+def _resolve_one(raw, root, defaults, common_env, run_tasks):
     app = _merged(defaults, raw)
     slug = _slug(raw)
     base = posixpath.join(root, raw["module"], raw["submodule"])
@@ -218,7 +233,7 @@ def _resolve_one(raw, root, defaults, common_env):
         }
         # A task program left out of the file is stopped and removed by supervisor.
         for task in app.get("tasks") or []
-        if task.get("state", "present") == "present"
+        if task.get("state", "present") == "present" and run_tasks
     ]
     shared = posixpath.join(dirs["data"], SHARED_DIR)
     links = [dict(link) for link in INSTANCE_LINKS]
@@ -249,6 +264,7 @@ def _resolve_one(raw, root, defaults, common_env):
             for color in COLORS
         },
         "maintenance_flag": posixpath.join(MAINTENANCE_DIR, slug),
+        "balancer": posixpath.join(BALANCER_DIR, f"{slug}.conf"),
         "tasks_group": f"{slug}-tasks",
         "tasks": tasks,
         "source": dict(app.get("source") or {}),
@@ -266,17 +282,21 @@ def _resolve_one(raw, root, defaults, common_env):
         "env": {**toolkit_env, **(common_env or {}), **(app.get("env") or {})},
         "server_names": list(app.get("server_names") or ["_"]),
         "listen": app.get("listen"),
+        "backend_port": app.get("backend_port"),
         "gunicorn": dict(app.get("gunicorn") or {}),
         "nginx": dict(app.get("nginx") or {}),
     }
 
 
-def flask_resolve(apps, root="/projects", defaults=None, common_env=None):
+def flask_resolve(apps, root="/projects", defaults=None, common_env=None, run_tasks=True):
     """The app records the roles work from; `apps` must have passed `flask_app_problems`.
+
+    `run_tasks`: false on a host that runs none of the task programs (in a cluster with
+    worker hosts, an app host): its records have no tasks.
 
     Records carry no secrets (they show up in task output): see `flask_app_secrets`.
     """
-    return [_resolve_one(raw, root, defaults or {}, common_env or {}) for raw in apps]
+    return [_resolve_one(raw, root, defaults or {}, common_env or {}, run_tasks) for raw in apps]
 
 
 def flask_app_secrets(apps, defaults=None, secrets=None):

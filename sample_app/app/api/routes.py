@@ -1,11 +1,12 @@
-"""API views: notes, heartbeats and version."""
+"""API views: notes, heartbeats, migration runs and version."""
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from ..extensions import db
-from ..models import NOTE_BODY_MAX_LENGTH, Heartbeat, Note
+from ..models import NOTE_BODY_MAX_LENGTH, Heartbeat, MigrationRun, Note
 
 NOTES_LIST_LIMIT = 50
+MIGRATION_RUNS_LIST_LIMIT = 50
 
 api_bp = Blueprint("api", __name__)
 
@@ -49,6 +50,13 @@ def get_note(note_id: int):
 def heartbeats():
     latest = Heartbeat.latest()
     return jsonify(count=Heartbeat.count(), latest=latest.to_dict() if latest else None)
+
+
+@api_bp.get("/migrations")
+def list_migration_runs():
+    """The newest runs of ``flask migrate`` first, at most MIGRATION_RUNS_LIST_LIMIT of them."""
+    runs = MigrationRun.newest(MIGRATION_RUNS_LIST_LIMIT)
+    return jsonify(runs=[run.to_dict() for run in runs])
 
 
 @api_bp.get("/version")

@@ -1,9 +1,10 @@
-"""Load for the upgrade scenario, run inside the host against its own nginx on loopback.
+"""Load for the scenarios' tests, run inside a test host against nginx: its own on loopback
+(upgrade), or the web host of the cluster from another container on its network (cluster).
 
 CLIENTS threads each send GET requests, one new connection per request, until STOP_FILE
 exists, or SECONDS pass, or MAX_REQUESTS are sent in all. Prints one JSON line: requests
-sent, answered 2xx, other statuses, connection errors, and which versions answered
-(/api/v1/version). Stdlib only: it runs on the host's own python3.
+sent, answered 2xx, other statuses, connection errors, and which versions and hosts answered
+(the "version" and "host" keys of a JSON answer). Stdlib only: it runs on the host's python3.
 """
 
 import argparse
@@ -21,21 +22,22 @@ def client(args, deadline, counts, lock):
             if counts["sent"] >= args.max_requests:
                 return
             counts["sent"] += 1
-        connection = http.client.HTTPConnection("127.0.0.1", 80, timeout=30)
+        connection = http.client.HTTPConnection(args.target, 80, timeout=30)
         try:
             connection.request("GET", args.path)
             response = connection.getresponse()
             body = response.read()
             key = "ok" if 200 <= response.status < 300 else f"status {response.status}"
-            version = json.loads(body).get("version") if key == "ok" else None
+            answer = json.loads(body) if key == "ok" else {}
         except (OSError, http.client.HTTPException, ValueError) as error:
-            key, version = f"error {type(error).__name__}", None
+            key, answer = f"error {type(error).__name__}", {}
         finally:
             connection.close()
         with lock:
             counts[key] += 1
-            if version:
-                counts[f"version {version}"] += 1
+            for name in ("version", "host"):
+                if answer.get(name):
+                    counts[f"{name} {answer[name]}"] += 1
 
 
 def main():
@@ -44,6 +46,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--max-requests", type=int, default=1_000_000)
     parser.add_argument("--path", default="/api/v1/version")
+    parser.add_argument("--target", default="127.0.0.1", help="the nginx to load")
     parser.add_argument("--stop-file", required=True)
     args = parser.parse_args()
     counts, lock = collections.Counter(), threading.Lock()

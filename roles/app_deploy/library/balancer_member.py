@@ -1,0 +1,108 @@
+#!/usr/bin/python
+"""Take an app host out of a web host's nginx balancer, or put it back."""
+
+DOCUMENTATION = r"""
+module: balancer_member
+short_description: Mark one server of an nginx upstream file down, or up again, and reload
+description:
+  - Runs on a web host. In O(upstream), a file of C(server ADDRESS:PORT ...;) lines included
+    in an nginx upstream block, marks the line of O(server) C(down) (O(state=drained)) or
+    removes the mark (O(state=enabled)); when that changed it, tests nginx's configuration
+    (the old file is put back when the test fails) and reloads nginx gracefully, so that new
+    requests go to the other servers while the old workers finish those in flight.
+options:
+  upstream:
+    description: The upstream file.
+    type: path
+    required: true
+  server:
+    description: The server's C(ADDRESS:PORT), as the file writes it.
+    type: str
+    required: true
+  state:
+    description: C(drained) takes the server out, C(enabled) puts it back.
+    type: str
+    choices: [drained, enabled]
+    required: true
+"""
+
+RETURN = r"""
+servers:
+  description: The servers of the file after the change, each with C(down) true or false.
+  type: list
+  returned: always
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+LINE_RE = re.compile(r"^(\s*server\s+)(\S+)(.*?)(\s+down)?\s*;\s*$")
+
+
+def parse(lines):
+    """[(index, address:port, down)] of the server lines."""
+    found = []
+    for index, line in enumerate(lines):
+        match = LINE_RE.match(line)
+        if match:
+            found.append((index, match.group(2), bool(match.group(4))))
+    return found
+
+
+def mark(lines, server, down):
+    """The lines with `server` marked down (or not); None when it is not in them."""
+    result = list(lines)
+    for index, address, _ in parse(lines):
+        if address == server:
+            match = LINE_RE.match(lines[index])
+            result[index] = f"{match.group(1)}{address}{match.group(3)}{' down' if down else ''};\n"
+            return result
+    return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "upstream": {"type": "path", "required": True},
+            "server": {"type": "str", "required": True},
+            "state": {"type": "str", "choices": ["drained", "enabled"], "required": True},
+        },
+        supports_check_mode=True,
+    )
+    path, server = module.params["upstream"], module.params["server"]
+    down = module.params["state"] == "drained"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.readlines()
+    except FileNotFoundError:
+        module.fail_json(msg=f"{path} does not exist: run site.yml, which writes it")
+    new = mark(lines, server, down)
+    if new is None:
+        module.fail_json(
+            msg=f"{server} is not a server of {path}: run site.yml, which lists the app hosts"
+        )
+    servers = [{"server": s, "down": d} for _, s, d in parse(new)]
+    if new == lines or module.check_mode:
+        module.exit_json(changed=new != lines, servers=servers)
+
+    scratch = f"{path}.balancer_member"
+    with open(scratch, "w", encoding="utf-8") as handle:
+        handle.writelines(new)
+    os.chmod(scratch, 0o644)
+    os.replace(scratch, path)
+    rc, out, err = module.run_command(["nginx", "-t", "-q"])
+    if rc != 0:
+        with open(scratch, "w", encoding="utf-8") as handle:
+            handle.writelines(lines)
+        os.replace(scratch, path)
+        module.fail_json(msg=f"nginx -t failed with {server} marked; {path} is put back: {err}")
+    rc, out, err = module.run_command(["systemctl", "reload", "nginx"])
+    if rc != 0:
+        module.fail_json(msg=f"reloading nginx failed: {err or out}")
+    module.exit_json(changed=True, servers=servers)
+
+
+if __name__ == "__main__":
+    main()
