@@ -48,7 +48,7 @@ def test_1_each_host_runs_its_tier(hosts):
         assert "heartbeat" not in status, status
     worker = programs(hosts["worker1"])
     assert "demo-web-heartbeat" in worker and "RUNNING" in worker, worker
-    assert "-web-" not in worker, worker
+    assert "-web-blue" not in worker and "-web-green" not in worker, worker
     assert hosts["web1"].service("nginx").is_running
     assert not hosts["web1"].package("supervisor").is_installed
     assert hosts["data1"].service("redis-server").is_running
