@@ -7,6 +7,7 @@ back cluster-wide. Counts are printed for the closing note (-s).
 The tests run in this order and each starts from the state the one before left."""
 
 import json
+import shlex
 import subprocess
 import time
 import urllib.request
@@ -98,7 +99,7 @@ def connect(host, address, port):
         "except OSError as error:\n"
         "    print(type(error).__name__)\n"
     )
-    return host.check_output(f"python3 -c {json.dumps(script)}")
+    return host.check_output(f"python3 -c {shlex.quote(script)}")
 
 
 def redis_says(host, *commands):
@@ -110,7 +111,7 @@ def redis_says(host, *commands):
         "import time; time.sleep(0.5)\n"
         "print(s.recv(4096).decode().replace(chr(13) + chr(10), ' | '))\n"
     )
-    return host.check_output(f"python3 -c {json.dumps(script)}")
+    return host.check_output(f"python3 -c {shlex.quote(script)}")
 
 
 def postgresql_login(host, password):
@@ -124,7 +125,7 @@ def postgresql_login(host, password):
         "except psycopg.OperationalError as error:\n"
         "    print(str(error).strip().splitlines()[-1])\n"
     )
-    return host.check_output(f"{APP_ROOT}/app/venv/bin/python -c {json.dumps(script)}")
+    return host.check_output(f"{APP_ROOT}/app/venv/bin/python -c {shlex.quote(script)}")
 
 
 def test_5_the_database_and_redis_refuse_strangers_and_members_without_the_password(hosts):
