@@ -8,7 +8,16 @@ import yaml
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 ROLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "roles").iterdir() if p.is_dir())
-SPEC_KEYS = {"type", "description", "required", "choices", "elements", "options", "default", "no_log"}
+SPEC_KEYS = {
+    "type",
+    "description",
+    "required",
+    "choices",
+    "elements",
+    "options",
+    "default",
+    "no_log",
+}
 
 
 def load(path):
