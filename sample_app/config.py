@@ -5,6 +5,7 @@ environment variables are resolved by ``Config.from_env`` when the app is create
 process (or a test) sees the environment as it is at that moment, not at import time.
 """
 
+import math
 import os
 
 # Only ever used by the development and testing configurations.
@@ -13,7 +14,13 @@ DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
 DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_LOG_BACKUP_COUNT = 5
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
+DEFAULT_BEAT_INTERVAL = 5.0
+DEFAULT_STATS_CACHE_SECONDS = 30
+DEFAULT_SOCKETIO_CHANNEL = "flask-socketio"
 LOG_ROTATION_MODES = ("external", "internal")
+
+# REDIS_URL schemes that redis-py and Flask-SocketIO's redis message queue both understand.
+REDIS_SCHEMES = ("redis", "rediss")
 
 # DATABASE_URL schemes of PostgreSQL in the standard (libpq) form, and the SQLAlchemy
 # scheme they stand for: the psycopg 3 driver (SQLAlchemy would pick psycopg2 otherwise).
@@ -76,6 +83,12 @@ class Config:
             "LOG_MAX_BYTES": int(os.environ.get("LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES)),
             "LOG_BACKUP_COUNT": int(os.environ.get("LOG_BACKUP_COUNT", DEFAULT_LOG_BACKUP_COUNT)),
             "HEARTBEAT_INTERVAL": cls._heartbeat_interval(),
+            "REDIS_URL": cls._redis_url(),
+            "CELERY_BROKER_URL": cls._url("CELERY_BROKER_URL"),
+            "CELERY_RESULT_BACKEND": cls._url("CELERY_RESULT_BACKEND"),
+            "SOCKETIO_CHANNEL": cls._socketio_channel(),
+            "BEAT_INTERVAL": cls._beat_interval(),
+            "STATS_CACHE_SECONDS": cls._stats_cache_seconds(),
         }
 
     @classmethod
@@ -109,6 +122,50 @@ class Config:
         if interval <= 0:
             raise ValueError(f"HEARTBEAT_INTERVAL must be positive, got {interval}")
         return interval
+
+    @staticmethod
+    def _url(name: str) -> str | None:
+        """The URL in environment variable ``name``, or None when it is unset or empty."""
+        url = os.environ.get(name) or None
+        if url is not None and "://" not in url:
+            raise ValueError(f"{name} must be a URL such as redis://host:6379/0, got {url!r}")
+        return url
+
+    @classmethod
+    def _redis_url(cls) -> str | None:
+        url = cls._url("REDIS_URL")
+        if url is not None and url.partition("://")[0].lower() not in REDIS_SCHEMES:
+            raise ValueError(f"REDIS_URL must start with redis:// or rediss://, got {url!r}")
+        return url
+
+    @staticmethod
+    def _socketio_channel() -> str:
+        channel = os.environ.get("SOCKETIO_CHANNEL") or DEFAULT_SOCKETIO_CHANNEL
+        if not channel.strip():
+            raise ValueError(f"SOCKETIO_CHANNEL must not be blank, got {channel!r}")
+        return channel
+
+    @staticmethod
+    def _beat_interval() -> float:
+        raw = os.environ.get("BEAT_INTERVAL", str(DEFAULT_BEAT_INTERVAL))
+        try:
+            interval = float(raw)
+        except ValueError:
+            interval = math.nan
+        if not math.isfinite(interval) or interval <= 0:
+            raise ValueError(f"BEAT_INTERVAL must be a positive number of seconds, got {raw!r}")
+        return interval
+
+    @staticmethod
+    def _stats_cache_seconds() -> int:
+        raw = os.environ.get("STATS_CACHE_SECONDS", str(DEFAULT_STATS_CACHE_SECONDS))
+        try:
+            seconds = int(raw)
+        except ValueError:
+            seconds = 0
+        if seconds < 1:
+            raise ValueError(f"STATS_CACHE_SECONDS must be a whole number >= 1, got {raw!r}")
+        return seconds
 
 
 class DevelopmentConfig(Config):

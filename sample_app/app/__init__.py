@@ -2,19 +2,23 @@
 
 import logging
 import os
+import socket
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response
 
 from config import config
 
 from .api import API_PREFIX, api_bp
 from .api.errors import register_error_handlers
+from .cache import init_cache
+from .celery_setup import init_celery
 from .cli import register_commands
 from .extensions import db, enable_sqlite_pragmas, migrate
 from .health import health_bp
 from .log_setup import configure_logging
 from .main import main_bp
+from .push import init_socketio
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = BASE_DIR / "migrations"
@@ -28,7 +32,8 @@ def create_app(config_name: str | None = None, *, log_name: str = "app") -> Flas
     """Build the app for ``config_name`` (default: $FLASK_CONFIG, else "default").
 
     ``log_name`` picks the log file under APP_LOG_DIR: "app" for the web app, the
-    heartbeat task passes "heartbeat".
+    heartbeat task passes "heartbeat", celery's worker and beat (celery_worker.py) "celery".
+    The app's Celery app is ``app.extensions["celery"]``.
     """
     config_name = config_name or os.environ.get("FLASK_CONFIG") or "default"
     if config_name not in config:
@@ -42,8 +47,17 @@ def create_app(config_name: str | None = None, *, log_name: str = "app") -> Flas
 
     configure_logging(app.config, log_name)
     _init_database(app)
+    init_cache(app)
+    init_socketio(app)
+    init_celery(app)
     _register_blueprints(app)
     register_commands(app)
+
+    @app.after_request
+    def add_served_by(response: Response) -> Response:
+        # Tells the hosts of a load-balanced app apart, on every page, file and API answer.
+        response.headers["X-Served-By"] = socket.gethostname()
+        return response
 
     @app.context_processor
     def inject_version() -> dict[str, str]:

@@ -3,6 +3,7 @@
 import sqlite3
 
 from flask_migrate import Migrate
+from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Engine, MetaData, event
 
@@ -18,6 +19,8 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
+# Bound in create_app (app/push.py: init_socketio), with its message queue when REDIS_URL is set.
+socketio = SocketIO()
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 

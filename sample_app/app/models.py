@@ -38,6 +38,12 @@ class Note(db.Model):
         query = select(cls).order_by(cls.created_at.desc(), cls.id.desc()).limit(limit)
         return list(db.session.scalars(query))
 
+    @classmethod
+    def after(cls, note_id: int, limit: int) -> list["Note"]:
+        """The notes with an id above ``note_id``, oldest (lowest id) first."""
+        query = select(cls).where(cls.id > note_id).order_by(cls.id).limit(limit)
+        return list(db.session.scalars(query))
+
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
@@ -103,4 +109,34 @@ class MigrationRun(db.Model):
             "version": self.version,
             "hostname": self.hostname,
             "ran_at": as_utc(self.ran_at).isoformat(),
+        }
+
+
+class BeatTick(db.Model):
+    """One row per tick of celery beat, written by the worker that ran demo.tick (app/jobs.py)."""
+
+    __tablename__ = "beat_ticks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    beat_host: Mapped[str] = mapped_column(String(255), nullable=False)
+    worker_host: Mapped[str] = mapped_column(String(255), nullable=False)
+    ticked_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, index=True
+    )
+
+    @classmethod
+    def count(cls) -> int:
+        return db.session.scalar(select(func.count()).select_from(cls))
+
+    @classmethod
+    def newest(cls, limit: int) -> list["BeatTick"]:
+        query = select(cls).order_by(cls.ticked_at.desc(), cls.id.desc()).limit(limit)
+        return list(db.session.scalars(query))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "beat_host": self.beat_host,
+            "worker_host": self.worker_host,
+            "ticked_at": as_utc(self.ticked_at).isoformat(),
         }

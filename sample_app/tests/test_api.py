@@ -1,11 +1,12 @@
 """The JSON API under /api/v1."""
 
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.extensions import db
-from app.models import Heartbeat, MigrationRun, Note
+from app.models import BeatTick, Heartbeat, MigrationRun, Note
 
 
 def test_create_then_read_note(client):
@@ -124,3 +125,56 @@ def test_migrations_newest_first_and_capped_at_50(client):
 
 def test_version(client):
     assert client.get("/api/v1/version").get_json() == {"version": "1.0.0"}
+
+
+def test_notes_after_is_oldest_first(client):
+    ids = [client.post("/api/v1/notes", json={"body": f"n{i}"}).get_json()["id"] for i in range(5)]
+    notes = client.get(f"/api/v1/notes?after={ids[1]}").get_json()["notes"]
+    assert [n["id"] for n in notes] == ids[2:]
+    assert [n["body"] for n in notes] == ["n2", "n3", "n4"]
+    assert client.get("/api/v1/notes?after=0").get_json()["notes"][0]["id"] == ids[0]
+    assert client.get(f"/api/v1/notes?after={ids[-1]}").get_json() == {"notes": []}
+
+
+def test_notes_after_is_capped_at_1000(client):
+    db.session.add_all(Note(body=f"note {i}") for i in range(1005))
+    db.session.commit()
+    notes = client.get("/api/v1/notes?after=2").get_json()["notes"]
+    assert len(notes) == 1000
+    assert (notes[0]["id"], notes[-1]["id"]) == (3, 1002)
+
+
+@pytest.mark.parametrize("after", ["", "abc", "-1", "1.5", " 1", "1e3", "9" * 19])
+def test_bad_after_is_json_400(client, after):
+    response = client.get("/api/v1/notes", query_string={"after": after})
+    assert response.status_code == 400
+    assert "'after'" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/version", "/api/v1/nothing", "/", "/healthz", "/live", "/robots.txt"]
+)
+def test_every_response_names_the_host(client, url):
+    assert client.get(url).headers["X-Served-By"] == socket.gethostname()
+
+
+def test_ticks_empty(client):
+    assert client.get("/api/v1/ticks").get_json() == {"count": 0, "latest": []}
+
+
+def test_ticks_count_and_newest_20(client):
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    db.session.add_all(
+        BeatTick(beat_host="beat-1", worker_host=f"worker-{i % 2}", ticked_at=start + timedelta(i))
+        for i in range(25)
+    )
+    db.session.commit()
+
+    data = client.get("/api/v1/ticks").get_json()
+    assert data["count"] == 25
+    assert len(data["latest"]) == 20
+    newest = data["latest"][0]
+    assert newest["beat_host"] == "beat-1"
+    assert newest["worker_host"] == "worker-0"
+    assert datetime.fromisoformat(newest["ticked_at"]) == start + timedelta(24)
+    assert set(newest) == {"id", "beat_host", "worker_host", "ticked_at"}

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import MigrationRun
 
 APP_ROOT = Path(__file__).resolve().parent.parent
-HEAD_REVISION = "5a68ec83189d"
+HEAD_REVISION = "8c415805617f"
 
 
 def run_count() -> int:
@@ -24,7 +24,8 @@ def run_count() -> int:
 def test_migrate_upgrades_and_records_one_run(unmigrated_app):
     result = unmigrated_app.test_cli_runner().invoke(args=["migrate"])
     assert result.exit_code == 0, result.output
-    assert {"notes", "heartbeats", "migration_runs"} <= set(inspect(db.engine).get_table_names())
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"notes", "heartbeats", "migration_runs", "beat_ticks"} <= tables
 
     assert run_count() == 1
     (run,) = MigrationRun.newest(10)

@@ -144,3 +144,58 @@ def test_heartbeat_interval(monkeypatch):
 def test_version_comes_from_version_file():
     assert __version__ == VERSION_FILE.read_text().strip() == "1.0.0"
     assert create_app("testing").config["APP_VERSION"] == __version__
+
+
+def test_service_settings_defaults():
+    settings = create_app("testing").config
+    assert settings["REDIS_URL"] is None
+    assert settings["CELERY_BROKER_URL"] is None
+    assert settings["CELERY_RESULT_BACKEND"] is None
+    assert settings["SOCKETIO_CHANNEL"] == "flask-socketio"
+    assert settings["BEAT_INTERVAL"] == 5.0
+    assert settings["STATS_CACHE_SECONDS"] == 30
+
+
+def test_service_settings_from_environment(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://:pw@10.0.0.41:6379/0")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://:pw@10.0.0.41:6379/1")
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", "redis://:pw@10.0.0.41:6379/2")
+    monkeypatch.setenv("SOCKETIO_CHANNEL", "demo-web")
+    monkeypatch.setenv("BEAT_INTERVAL", "0.5")
+    monkeypatch.setenv("STATS_CACHE_SECONDS", "1")
+    settings = config["testing"].from_env("/unused")
+    assert settings["REDIS_URL"] == "redis://:pw@10.0.0.41:6379/0"
+    assert settings["CELERY_BROKER_URL"] == "redis://:pw@10.0.0.41:6379/1"
+    assert settings["CELERY_RESULT_BACKEND"] == "redis://:pw@10.0.0.41:6379/2"
+    assert settings["SOCKETIO_CHANNEL"] == "demo-web"
+    assert settings["BEAT_INTERVAL"] == 0.5
+    assert settings["STATS_CACHE_SECONDS"] == 1
+
+
+def test_rediss_url_is_accepted(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "rediss://redis-1:6380/0")
+    assert config["testing"].from_env("/unused")["REDIS_URL"] == "rediss://redis-1:6380/0"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("REDIS_URL", "localhost:6379"),
+        ("REDIS_URL", "memcached://localhost:11211"),
+        ("CELERY_BROKER_URL", "localhost"),
+        ("CELERY_RESULT_BACKEND", "redis"),
+        ("SOCKETIO_CHANNEL", "  "),
+        ("BEAT_INTERVAL", "0"),
+        ("BEAT_INTERVAL", "-1"),
+        ("BEAT_INTERVAL", "soon"),
+        ("BEAT_INTERVAL", "nan"),
+        ("BEAT_INTERVAL", "inf"),
+        ("STATS_CACHE_SECONDS", "0"),
+        ("STATS_CACHE_SECONDS", "1.5"),
+        ("STATS_CACHE_SECONDS", "half a minute"),
+    ],
+)
+def test_invalid_service_settings_are_rejected(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=variable):
+        create_app("testing")

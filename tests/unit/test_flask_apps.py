@@ -163,3 +163,95 @@ def test_secrets_stay_out_of_the_records_and_merge_per_app():
     entry = app(secrets={"A": "from app", "B": "from app"})
     merged = flask_app_secrets([entry], secrets={"shop-api": {"B": "from flask_secrets"}})
     assert merged == {"shop-api": {"A": "from app", "B": "from flask_secrets"}}
+
+
+CELERY = {"app": "shop.tasks:celery", "workers": [{"name": "mail", "queues": ["mail"]}]}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (app(celery={"app": "not a module"}), "celery.app is 'not a module'"),
+        (app(celery={**CELERY, "workers": [{"name": "a-b"}]}), "workers[0].name is 'a-b'"),
+        (app(celery={**CELERY, "workers": [{"name": "x", "queues": []}]}), "queues is []"),
+        (app(celery={**CELERY, "workers": [{"name": "x", "concurrency": 0}]}), "concurrency is 0"),
+        (app(celery={**CELERY, "workers": [{"name": "beat"}]}), "name is 'beat': taken"),
+        (app(celery={**CELERY, "beat": "sometimes"}), "celery.beat is 'sometimes'"),
+        (app(celery={**CELERY, "stop_timeout": -1}), "celery.stop_timeout is -1"),
+        (app(celery={**CELERY, "loglevel": "loud"}), "celery.loglevel is 'loud'"),
+        (app(websockets={"path": "socket.io"}), "websockets.path is 'socket.io'"),
+        (app(websockets=True, gunicorn={"workers": 4}), "gunicorn.workers is 4"),
+        (app(websockets={"backend_port": 8000}), "must differ from backend_port"),
+        (app(redis_db=-3), "redis_db is -3"),
+        (app(tasks=[{"name": "s", "command": "x", "singleton": "yes please"}]), "singleton is"),
+        (
+            app(tasks=[{"name": "s", "command": "x", "singleton": True, "numprocs": 2}]),
+            "one process",
+        ),
+    ],
+)
+def test_celery_websockets_and_redis_problems_name_the_key(entry, message):
+    found = problems([entry], redis=True)
+    assert any(message in problem for problem in found), found
+
+
+def test_without_a_redis_host_celery_beat_and_a_cluster_socketio_need_their_own_urls():
+    entry = app(celery={**CELERY, "beat": True}, websockets=True)
+    found = problems([entry], cluster=True)
+    assert any("celery needs a broker and CELERY_BROKER_URL is not set" in p for p in found)
+    assert any("runs celery beat once in the whole cluster" in p for p in found)
+    assert any("websockets in a cluster needs a message queue" in p for p in found)
+    own = {"CELERY_BROKER_URL": "redis://b/1", "REDIS_URL": "redis://b/0"}
+    assert problems([app(celery={**CELERY, "beat": True}, websockets=True, env=own)]) == []
+    assert problems([entry], redis=True, cluster=True) == []
+
+
+def test_two_apps_redis_databases_must_not_overlap():
+    shop, blog = app(redis_db=0), app(submodule="blog", server_names=["blog"], redis_db=2)
+    (problem,) = problems([shop, blog])
+    assert "flask_apps[1] (shop/blog).redis_db is 2: its redis databases 2-4 overlap" in problem
+    assert problems([app(), app(submodule="blog", server_names=["blog"])]) == []  # 0 and 3
+
+
+def test_celery_becomes_graceful_worker_programs_and_a_singleton_beat():
+    entry = app(
+        celery={**CELERY, "beat": {"app_hosts": True}, "stop_timeout": 900},
+        tasks=[{"name": "rq", "command": "rq worker", "app_hosts": True}],
+    )
+    [record] = flask_resolve([entry], defaults=DEFAULTS)
+    by_name = {task["name"]: task for task in record["tasks"]}
+    assert list(by_name) == ["rq", "celery-mail", "celery-beat"]
+    mail, beat = by_name["celery-mail"], by_name["celery-beat"]
+    assert mail["program"] == "shop-api-celery-mail"
+    assert mail["command"] == (
+        "celery -A shop.tasks:celery worker --hostname mail@%h --queues mail "
+        "--concurrency 2 --loglevel info"
+    )
+    assert (mail["graceful"], mail["singleton"], mail["stop_timeout"]) == (True, False, 900)
+    assert beat["command"].startswith("celery -A shop.tasks:celery beat --schedule ")
+    assert "/projects/shop/api/data/celery-beat-schedule --pidfile=" in beat["command"]
+    assert beat["singleton"] and beat["app_hosts"]
+    # an app host of a cluster with worker hosts runs only what has app_hosts
+    [app_host] = flask_resolve([entry], defaults=DEFAULTS, run_tasks=False, app_host=True)
+    assert [task["name"] for task in app_host["tasks"]] == ["rq", "celery-beat"]
+    [web_only] = flask_resolve([entry], defaults=DEFAULTS, run_tasks=False)
+    assert web_only["tasks"] == []
+
+
+def test_websockets_give_one_threaded_worker_a_port_and_a_balancer_of_their_own():
+    [plain, live] = flask_resolve(
+        [app(), app(submodule="live", websockets={"threads": 50}, redis_db=9)], defaults=DEFAULTS
+    )
+    assert plain["websockets"] is None and plain["gunicorn_defaults"] == {}
+    assert plain["redis_db"] == 0 and live["redis_db"] == 9
+    assert [b["port"] for b in plain["balancers"]] == [8000]
+    assert live["websockets"]["backend_port"] == 8001
+    assert live["websockets"]["path"] == "/socket.io/"
+    assert [b["port"] for b in live["balancers"]] == [8000, 8001]
+    assert live["gunicorn_defaults"] == {
+        "worker_class": "gthread",
+        "workers": 1,
+        "threads": 50,
+        "max_requests": 0,
+    }
+    assert live["env"]["SOCKETIO_CHANNEL"] == "shop-live-socketio"

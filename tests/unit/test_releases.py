@@ -1,11 +1,13 @@
 """Release selection: what pruning keeps, where a rollback goes."""
 
 from releases import (
+    app_deploy_balancer_members,
     app_deploy_keep,
     app_deploy_live_by_host,
     app_deploy_migrations,
     app_deploy_pending,
     app_deploy_rollback_target,
+    app_deploy_rollout_order,
     good_releases,
 )
 
@@ -125,3 +127,24 @@ def test_the_report_of_a_rollout_says_what_each_host_runs():
         "app2": "v1",
         "app3": "nothing",
     }
+
+
+def test_an_app_host_is_one_server_line_in_each_balancer_file_of_its_app():
+    balancers = [{"file": "/u/demo.conf", "port": 8000}, {"file": "/u/demo.ws.conf", "port": 8001}]
+    assert app_deploy_balancer_members(balancers, "10.0.0.21") == [
+        {"upstream": "/u/demo.conf", "server": "10.0.0.21:8000"},
+        {"upstream": "/u/demo.ws.conf", "server": "10.0.0.21:8001"},
+    ]
+    assert app_deploy_balancer_members(balancers[:1], "fd00::21")[0]["server"] == "[fd00::21]:8000"
+
+
+def test_the_rollout_takes_the_hosts_with_a_switch_app_hosts_first():
+    hostvars = {
+        "app1": {"__app_deploy_switch": True, "group_names": ["app"]},
+        "app2": {"__app_deploy_switch": False, "group_names": ["app"]},
+        "both": {"__app_deploy_switch": True, "group_names": ["app", "worker"]},
+        "worker1": {"__app_deploy_switch": True, "group_names": ["worker"]},
+        "worker2": {"__app_deploy_switch": True, "group_names": ["worker"]},
+    }
+    hosts = ["app1", "app2", "both", "worker1", "worker2"]
+    assert app_deploy_rollout_order(hosts, hostvars) == ["app1", "both", "worker1", "worker2"]

@@ -76,6 +76,14 @@ CASES = {
         {"gunicorn_workers": 0},
         r'the gunicorn settings of demo-web are .*"workers": 0',
     ),
+    "celery app that is no module": (
+        {"flask_apps": [app(celery={"app": "celery worker"})]},
+        r"flask_apps\[0\] \(demo/web\)\.celery\.app is 'celery worker'",
+    ),
+    "websockets with several gunicorn workers": (
+        {"flask_apps": [app(websockets=True, gunicorn={"workers": 3})]},
+        r"flask_apps\[0\] \(demo/web\)\.gunicorn\.workers is 3: an app that serves websockets",
+    ),
     "bad body size": (
         {"nginx_client_max_body_size": "ten megs"},
         r'the nginx settings of demo-web are .*"client_max_body_size": "ten megs"',

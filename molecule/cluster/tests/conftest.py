@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 from load import load_runner  # noqa: E402
 from sample_versions import make_versions, sample_app_entry  # noqa: E402
 
-from playbooks import run  # noqa: E402
+from playbooks import run, start  # noqa: E402
 
 ADDRESSES = {
     "web1": "10.233.57.10",
@@ -76,8 +76,11 @@ def versions(tmp_path_factory):
 def deploy(versions):
     """Runs playbooks/deploy.yml (or another playbook) with a version of the sample app."""
 
-    def deploy_version(version, playbook="playbooks/deploy.yml", **extra_vars):
+    def deploy_version(version, playbook="playbooks/deploy.yml", background=False, **extra_vars):
+        """The finished Run; with `background`, the running process (playbooks.finish)."""
         entry = sample_app_entry(versions[version])
-        return run(playbook, extra_vars={"flask_apps": [entry], **extra_vars})
+        return (start if background else run)(
+            playbook, extra_vars={"flask_apps": [entry], **extra_vars}
+        )
 
     return deploy_version

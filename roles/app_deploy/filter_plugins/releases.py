@@ -105,6 +105,22 @@ def app_deploy_live_by_host(hosts, hostvars, app):
     return live
 
 
+def app_deploy_balancer_members(balancers, address):
+    """balancer_member's members for an app host: its server line in each of the app's
+    upstream files (`balancers`: [{file, port}]), as the nginx role writes them."""
+    host = f"[{address}]" if ":" in address else address
+    return [{"upstream": b["file"], "server": f"{host}:{b['port']}"} for b in balancers]
+
+
+def app_deploy_rollout_order(hosts, hostvars):
+    """The hosts that have something to switch (their `__app_deploy_switch` fact), in the
+    order of the rollout: the app hosts first, then the worker hosts, each kind in the order
+    of `hosts`. A worker host has no health check, so a broken release must meet the app
+    hosts' checks, and stop the rollout there, before any worker runs it."""
+    switching = [host for host in hosts if hostvars[host].get("__app_deploy_switch")]
+    return sorted(switching, key=lambda host: "app" not in hostvars[host].get("group_names", []))
+
+
 class FilterModule:
     """Filters of the app_deploy role: release selection."""
 
@@ -116,4 +132,6 @@ class FilterModule:
             "app_deploy_rollback_target": app_deploy_rollback_target,
             "app_deploy_migrations": app_deploy_migrations,
             "app_deploy_live_by_host": app_deploy_live_by_host,
+            "app_deploy_balancer_members": app_deploy_balancer_members,
+            "app_deploy_rollout_order": app_deploy_rollout_order,
         }

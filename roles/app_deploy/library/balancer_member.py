@@ -3,22 +3,29 @@
 
 DOCUMENTATION = r"""
 module: balancer_member
-short_description: Mark one server of an nginx upstream file down, or up again, and reload
+short_description: Mark an app host down in a web host's upstream files, or up, and reload
 description:
-  - Runs on a web host. In O(upstream), a file of C(server ADDRESS:PORT ...;) lines included
-    in an nginx upstream block, marks the line of O(server) C(down) (O(state=drained)) or
-    removes the mark (O(state=enabled)); when that changed it, tests nginx's configuration
-    (the old file is put back when the test fails) and reloads nginx gracefully, so that new
-    requests go to the other servers while the old workers finish those in flight.
+  - Runs on a web host. In each file of O(members), a file of C(server ADDRESS:PORT ...;)
+    lines included in an nginx upstream block, marks the line of the member's server C(down)
+    (O(state=drained)) or removes the mark (O(state=enabled)); when that changed a file, tests
+    nginx's configuration (the old files are put back when the test fails) and reloads nginx
+    gracefully, once, so that new requests go to the other servers while the old workers
+    finish those in flight.
 options:
-  upstream:
-    description: The upstream file.
-    type: path
+  members:
+    description: The upstream files and the server line to mark in each.
+    type: list
+    elements: dict
     required: true
-  server:
-    description: The server's C(ADDRESS:PORT), as the file writes it.
-    type: str
-    required: true
+    suboptions:
+      upstream:
+        description: The upstream file.
+        type: path
+        required: true
+      server:
+        description: The server's C(ADDRESS:PORT), as the file writes it.
+        type: str
+        required: true
   state:
     description: C(drained) takes the server out, C(enabled) puts it back.
     type: str
@@ -65,43 +72,61 @@ def mark(lines, server, down):
 def main():
     module = AnsibleModule(
         argument_spec={
-            "upstream": {"type": "path", "required": True},
-            "server": {"type": "str", "required": True},
+            "members": {
+                "type": "list",
+                "elements": "dict",
+                "required": True,
+                "options": {
+                    "upstream": {"type": "path", "required": True},
+                    "server": {"type": "str", "required": True},
+                },
+            },
             "state": {"type": "str", "choices": ["drained", "enabled"], "required": True},
         },
         supports_check_mode=True,
     )
-    path, server = module.params["upstream"], module.params["server"]
     down = module.params["state"] == "drained"
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.readlines()
-    except FileNotFoundError:
-        module.fail_json(msg=f"{path} does not exist: run site.yml, which writes it")
-    new = mark(lines, server, down)
-    if new is None:
-        module.fail_json(
-            msg=f"{server} is not a server of {path}: run site.yml, which lists the app hosts"
-        )
-    servers = [{"server": s, "down": d} for _, s, d in parse(new)]
-    if new == lines or module.check_mode:
-        module.exit_json(changed=new != lines, servers=servers)
+    changes, servers = [], []  # (path, old lines, new lines) of the files that change
+    for member in module.params["members"]:
+        path, server = member["upstream"], member["server"]
+        try:
+            with open(path, encoding="utf-8") as handle:
+                lines = handle.readlines()
+        except FileNotFoundError:
+            module.fail_json(msg=f"{path} does not exist: run site.yml, which writes it")
+        new = mark(lines, server, down)
+        if new is None:
+            module.fail_json(
+                msg=f"{server} is not a server of {path}: run site.yml, which lists the app hosts"
+            )
+        servers.extend({"upstream": path, "server": s, "down": d} for _, s, d in parse(new))
+        if new != lines:
+            changes.append((path, lines, new))
+    if not changes or module.check_mode:
+        module.exit_json(changed=bool(changes), servers=servers)
 
-    scratch = f"{path}.balancer_member"
-    with open(scratch, "w", encoding="utf-8") as handle:
-        handle.writelines(new)
-    os.chmod(scratch, 0o644)
-    os.replace(scratch, path)
+    for path, _, new in changes:
+        write(path, new)
     rc, out, err = module.run_command(["nginx", "-t", "-q"])
     if rc != 0:
-        with open(scratch, "w", encoding="utf-8") as handle:
-            handle.writelines(lines)
-        os.replace(scratch, path)
-        module.fail_json(msg=f"nginx -t failed with {server} marked; {path} is put back: {err}")
+        for path, old, _ in changes:
+            write(path, old)
+        module.fail_json(
+            msg=f"nginx -t failed with the server marked; the files are put back: {err}"
+        )
     rc, out, err = module.run_command(["systemctl", "reload", "nginx"])
     if rc != 0:
         module.fail_json(msg=f"reloading nginx failed: {err or out}")
     module.exit_json(changed=True, servers=servers)
+
+
+def write(path, lines):
+    """Replaces the file in one rename."""
+    scratch = f"{path}.balancer_member"
+    with open(scratch, "w", encoding="utf-8") as handle:
+        handle.writelines(lines)
+    os.chmod(scratch, 0o644)
+    os.replace(scratch, path)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,16 @@ TREE_DIRS = ("requirements", "config", "tasks", "data", "log", "releases", "run"
 # gunicorn's entry: module:callable, or module:factory(...) (gunicorn >= 20.1 calls it).
 WSGI_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$")
 APT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+# celery's -A: module[.module...][:attribute]
+CELERY_APP_RE = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")
+CELERY_QUEUE_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
+CELERY_LOGLEVELS = ("debug", "info", "warning", "error", "critical")
+# Seconds a celery worker gets to finish its running tasks when it is stopped (warm
+# shutdown), unless the app's celery.stop_timeout says otherwise.
+CELERY_STOP_TIMEOUT = 600
+# Each app has three redis databases from its redis_db on: cache, broker, results.
+REDIS_DBS_PER_APP = 3
+WEBSOCKET_DEFAULTS = {"path": "/socket.io/", "threads": 100, "read_timeout": 3600}
 # Where a release's writable paths live, under the tree's data/: they outlive releases.
 SHARED_DIR = "shared"
 # Every release links Flask's default instance folders to persistent storage: <release>/instance
@@ -101,6 +111,139 @@ def _check_tasks(problems, where, tasks):
         numprocs = task.get("numprocs", 1)
         if not isinstance(numprocs, int) or numprocs < 1:
             problems.append(f"{t_where}.numprocs is {numprocs!r}: it must be a whole number >= 1")
+        _check_int(problems, t_where, "stop_timeout", task.get("stop_timeout", 1), 1)
+        for key in ("app_hosts", "singleton", "graceful"):
+            _check_bool(problems, t_where, key, task.get(key, False))
+        if task.get("singleton") and numprocs != 1:
+            problems.append(f"{t_where}.numprocs is {numprocs!r}: a singleton runs one process")
+
+
+def _check_int(problems, where, key, value, low, high=None):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bounds = f"from {low} to {high}" if high is not None else f">= {low}"
+        problems.append(f"{where}.{key} is {value!r}: it must be a whole number {bounds}")
+
+
+def _check_bool(problems, where, key, value):
+    try:
+        boolean(value, strict=True)
+    except TypeError:
+        problems.append(f"{where}.{key} is {value!r}: it must be true or false")
+
+
+def _as_mapping(value):
+    """An optional block given as true/false or a mapping: None when off, else the mapping."""
+    if value in (None, False) or (isinstance(value, str) and not boolean(value, strict=False)):
+        return None
+    return value if isinstance(value, dict) else {}
+
+
+def _check_celery(problems, where, celery):
+    if celery is None:
+        return
+    where = f"{where}.celery"
+    if not isinstance(celery, dict):
+        problems.append(f"{where} is {celery!r}: it must be a mapping with at least 'app'")
+        return
+    if not CELERY_APP_RE.match(str(celery.get("app", ""))):
+        problems.append(
+            f"{where}.app is {celery.get('app')!r}: give celery's -A, "
+            "'module' or 'module:attribute'"
+        )
+    if str(celery.get("loglevel", "info")).lower() not in CELERY_LOGLEVELS:
+        problems.append(
+            f"{where}.loglevel is {celery.get('loglevel')!r}: "
+            f"use one of {', '.join(CELERY_LOGLEVELS)}"
+        )
+    _check_int(problems, where, "stop_timeout", celery.get("stop_timeout", CELERY_STOP_TIMEOUT), 1)
+    workers = celery.get("workers", [{"name": "default"}])
+    if not isinstance(workers, list):
+        problems.append(f"{where}.workers is {workers!r}: it must be a list of worker programs")
+        workers = []
+    seen = set()
+    for index, worker in enumerate(workers):
+        w_where = f"{where}.workers[{index}]"
+        if not isinstance(worker, dict):
+            problems.append(f"{w_where} is {worker!r}: each worker must be a mapping")
+            continue
+        _check_name(problems, w_where, "name", worker.get("name"))
+        if worker.get("name") in seen or worker.get("name") == "beat":
+            problems.append(f"{w_where}.name is {worker.get('name')!r}: taken by another program")
+        seen.add(worker.get("name"))
+        queues = worker.get("queues", ["celery"])
+        if (
+            not isinstance(queues, list)
+            or not queues
+            or not all(isinstance(q, str) and CELERY_QUEUE_RE.match(q) for q in queues)
+        ):
+            problems.append(f"{w_where}.queues is {queues!r}: it must be a list of queue names")
+        _check_int(problems, w_where, "concurrency", worker.get("concurrency", 2), 1)
+        _check_bool(problems, w_where, "app_hosts", worker.get("app_hosts", False))
+        if worker.get("state", "present") not in ("present", "absent"):
+            problems.append(f"{w_where}.state is {worker.get('state')!r}: use present or absent")
+    beat = celery.get("beat", False)
+    if not isinstance(beat, dict):
+        _check_bool(problems, where, "beat", beat)
+    else:
+        _check_bool(problems, f"{where}.beat", "app_hosts", beat.get("app_hosts", False))
+
+
+def _websocket_port(websockets, app):
+    return websockets.get("backend_port", (app.get("backend_port") or 0) + 1)
+
+
+def _check_services(problems, where, app, env, redis, cluster):
+    """Celery needs a broker, a singleton program a redis for its lock, Socket.IO on several
+    hosts a message queue: the inventory's redis host, or the app's own URLs."""
+    if redis:
+        return
+    fix = "put a host in the group redis, or set it in the app's env or secrets"
+    if _as_mapping(app.get("celery")) is not None and not env.get("CELERY_BROKER_URL"):
+        problems.append(f"{where}.celery needs a broker and CELERY_BROKER_URL is not set: {fix}")
+    singles = [t.get("name") for t in app.get("tasks") or [] if t.get("singleton")]
+    celery = _as_mapping(app.get("celery")) or {}
+    if celery.get("beat"):
+        singles.append("celery beat")
+    if singles and not (env.get("REDIS_URL") or env.get("CELERY_BROKER_URL")):
+        problems.append(
+            f"{where} runs {', '.join(map(str, singles))} once in the whole cluster, which takes "
+            f"a lock in redis, and neither REDIS_URL nor CELERY_BROKER_URL is set: {fix}"
+        )
+    if cluster and _as_mapping(app.get("websockets")) is not None and not env.get("REDIS_URL"):
+        problems.append(
+            f"{where}.websockets in a cluster needs a message queue, so that a push made on one "
+            f"host reaches the clients of the others, and REDIS_URL is not set: {fix}"
+        )
+
+
+def _check_websockets(problems, where, websockets, backend_port, gunicorn):
+    if websockets is None:
+        return
+    where = f"{where}.websockets"
+    if not isinstance(websockets, dict):
+        problems.append(f"{where} is {websockets!r}: use true, or a mapping of its settings")
+        return
+    path = websockets.get("path", WEBSOCKET_DEFAULTS["path"])
+    if not isinstance(path, str) or not path.startswith("/") or not path.endswith("/"):
+        problems.append(f"{where}.path is {path!r}: it must start and end with /")
+    _check_int(problems, where, "threads", websockets.get("threads", 1), 1)
+    _check_int(problems, where, "read_timeout", websockets.get("read_timeout", 60), 1)
+    port = websockets.get("backend_port", (backend_port or 0) + 1)
+    _check_int(problems, where, "backend_port", port, 1, 65535)
+    if port == backend_port:
+        problems.append(f"{where}.backend_port is {port!r}: it must differ from backend_port")
+    workers = (gunicorn or {}).get("workers", 1)
+    if workers != 1:
+        problems.append(
+            f"{where.rsplit('.', 1)[0]}.gunicorn.workers is {workers!r}: an app that serves "
+            "websockets runs one gunicorn worker per host (Socket.IO keeps its sessions in the "
+            "worker); give it threads (websockets.threads) instead"
+        )
 
 
 def _check_env(problems, where, key, env):
@@ -120,18 +263,25 @@ def _slug(app):
 
 
 def flask_app_problems(
-    apps, root="/projects", defaults=None, common_env=None, secrets=None, cluster=False
+    apps,
+    root="/projects",
+    defaults=None,
+    common_env=None,
+    secrets=None,
+    cluster=False,
+    redis=False,
 ):
     """Everything wrong with `apps`, as a list of sentences (empty when all is well).
 
-    `cluster`: the apps are balanced over TCP, so each needs its own backend_port."""
+    `cluster`: the apps are balanced over TCP, so each needs its own backend ports.
+    `redis`: the inventory has a redis host, whose URLs every app gets."""
     problems = []
     if not isinstance(apps, list):
         return [f"flask_apps is {apps!r}: it must be a list of app definitions"]
     if not str(root).startswith("/") or ".." in str(root).split("/"):
         problems.append(f"flask_root is {root!r}: it must be an absolute path without '..'")
     secrets = secrets or {}
-    sockets, sites, slugs, backends = {}, {}, {}, {}
+    sockets, sites, slugs, backends, redis_dbs = {}, {}, {}, {}, {}
     for index, raw in enumerate(apps):
         where = _label(index, raw)
         if not isinstance(raw, dict):
@@ -169,6 +319,16 @@ def flask_app_problems(
             if not str(app.get(key, "/")).startswith("/"):
                 problems.append(f"{where}.{key} is {app.get(key)!r}: it must start with /")
         _check_tasks(problems, where, app.get("tasks"))
+        _check_celery(problems, where, _as_mapping(app.get("celery")))
+        _check_websockets(
+            problems,
+            where,
+            _as_mapping(app.get("websockets")),
+            app.get("backend_port"),
+            app.get("gunicorn"),
+        )
+        redis_db = app.get("redis_db", REDIS_DBS_PER_APP * index)
+        _check_int(problems, where, "redis_db", redis_db, 0)
         _check_env(problems, where, "env", app.get("env"))
         _check_env(problems, where, "secrets", app.get("secrets"))
 
@@ -191,13 +351,29 @@ def flask_app_problems(
             port = app.get(key)
             if not isinstance(port, int) or not 0 < port < 65536:
                 problems.append(f"{where}.{key} is {port!r}: it must be a TCP port (1-65535)")
-        backend = app.get("backend_port")
-        if cluster and backend in backends:
-            problems.append(
-                f"{where}.backend_port is {backend!r}, as {backends[backend]}'s: in a cluster "
-                "each app of a host needs its own backend_port"
-            )
-        backends[backend] = where
+        websockets = _as_mapping(app.get("websockets"))
+        ports = {"backend_port": app.get("backend_port")}
+        if websockets is not None:
+            ports["websockets.backend_port"] = _websocket_port(websockets, app)
+        for key, port in ports.items():
+            if cluster and port in backends:
+                problems.append(
+                    f"{where}.{key} is {port!r}, as {backends[port]}: in a cluster each app of "
+                    "a host needs its own backend ports"
+                )
+            backends[port] = f"{where}.{key}"
+        _check_services(problems, where, app, env, redis, cluster)
+        first = app.get("redis_db", REDIS_DBS_PER_APP * index)
+        if isinstance(first, int) and not isinstance(first, bool):
+            for number in range(first, first + REDIS_DBS_PER_APP):
+                if number in redis_dbs:
+                    problems.append(
+                        f"{where}.redis_db is {first!r}: its redis databases {first}-"
+                        f"{first + REDIS_DBS_PER_APP - 1} overlap those of {redis_dbs[number]} "
+                        f"(each app takes {REDIS_DBS_PER_APP}: cache, broker, results)"
+                    )
+                    break
+            redis_dbs.update(dict.fromkeys(range(first, first + REDIS_DBS_PER_APP), where))
         listen = app.get("listen")
         for server_name in app.get("server_names") or []:
             site = (listen, server_name)
@@ -210,7 +386,7 @@ def flask_app_problems(
     return problems
 
 
-def _resolve_one(raw, root, defaults, common_env, run_tasks):
+def _resolve_one(index, raw, root, defaults, common_env, run_tasks, app_host):
     app = _merged(defaults, raw)
     slug = _slug(raw)
     base = posixpath.join(root, raw["module"], raw["submodule"])
@@ -224,17 +400,21 @@ def _resolve_one(raw, root, defaults, common_env, run_tasks):
         "APP_TASKS_DIR": dirs["tasks"],
     }
     tasks = [
-        {
-            "name": task["name"],
-            "program": f"{slug}-{task['name']}",
-            "command": task["command"],
-            "numprocs": task.get("numprocs", 1),
-            "environment": dict(task.get("environment") or {}),
-        }
+        task
+        for task in _programs(app, slug, dirs)
         # A task program left out of the file is stopped and removed by supervisor.
-        for task in app.get("tasks") or []
-        if task.get("state", "present") == "present" and run_tasks
+        if run_tasks or (app_host and task["app_hosts"])
     ]
+    websockets = _as_mapping(app.get("websockets"))
+    if websockets is not None:
+        websockets = {
+            **WEBSOCKET_DEFAULTS,
+            **websockets,
+            "backend_port": _websocket_port(websockets, app),
+            "balancer": posixpath.join(BALANCER_DIR, f"{slug}.websockets.conf"),
+        }
+        toolkit_env["SOCKETIO_CHANNEL"] = f"{slug}-socketio"
+    balancer = posixpath.join(BALANCER_DIR, f"{slug}.conf")
     shared = posixpath.join(dirs["data"], SHARED_DIR)
     links = [dict(link) for link in INSTANCE_LINKS]
     for key, kind in (("writable_dirs", "directory"), ("writable_files", "file")):
@@ -264,7 +444,15 @@ def _resolve_one(raw, root, defaults, common_env, run_tasks):
             for color in COLORS
         },
         "maintenance_flag": posixpath.join(MAINTENANCE_DIR, slug),
-        "balancer": posixpath.join(BALANCER_DIR, f"{slug}.conf"),
+        "balancer": balancer,
+        # The upstream files a web host balances the app over: its backend port, and the
+        # websocket port of an app that serves websockets.
+        "balancers": [{"file": balancer, "port": app.get("backend_port")}]
+        + (
+            [{"file": websockets["balancer"], "port": websockets["backend_port"]}]
+            if websockets
+            else []
+        ),
         "tasks_group": f"{slug}-tasks",
         "tasks": tasks,
         "source": dict(app.get("source") or {}),
@@ -284,19 +472,103 @@ def _resolve_one(raw, root, defaults, common_env, run_tasks):
         "listen": app.get("listen"),
         "backend_port": app.get("backend_port"),
         "gunicorn": dict(app.get("gunicorn") or {}),
+        # What an app that serves websockets runs with unless its gunicorn entry says
+        # otherwise: one worker (Socket.IO's sessions live in it) with many threads.
+        "gunicorn_defaults": {
+            "worker_class": "gthread",
+            "workers": 1,
+            "threads": websockets["threads"],
+            "max_requests": 0,
+        }
+        if websockets
+        else {},
+        "websockets": websockets,
+        "redis_db": app.get("redis_db", REDIS_DBS_PER_APP * index),
         "nginx": dict(app.get("nginx") or {}),
     }
 
 
-def flask_resolve(apps, root="/projects", defaults=None, common_env=None, run_tasks=True):
+def _program(slug, name, command, numprocs=1, environment=None, **options):
+    """One background program: `app_hosts`, it also runs on the app hosts of a cluster with
+    worker hosts; `singleton`, one process in the whole cluster runs it (flask-singleton
+    holds a lock in redis); `graceful`, the stop signal goes to the main process only, which
+    lets its children finish their work (celery's warm shutdown), for up to `stop_timeout`."""
+    return {
+        "name": name,
+        "program": f"{slug}-{name}",
+        "command": command,
+        "numprocs": numprocs,
+        "environment": dict(environment or {}),
+        "app_hosts": boolean(options.get("app_hosts", False), strict=False),
+        "singleton": boolean(options.get("singleton", False), strict=False),
+        "graceful": boolean(options.get("graceful", False), strict=False),
+        "stop_timeout": options.get("stop_timeout"),
+    }
+
+
+def _programs(app, slug, dirs):
+    """Every background program of the app: its `tasks`, then its celery workers and beat."""
+    keys = ("app_hosts", "singleton", "graceful", "stop_timeout")
+    programs = [
+        _program(
+            slug,
+            task["name"],
+            task["command"],
+            task.get("numprocs", 1),
+            task.get("environment"),
+            **{key: task[key] for key in keys if key in task},
+        )
+        for task in app.get("tasks") or []
+        if task.get("state", "present") == "present"
+    ]
+    celery = _as_mapping(app.get("celery"))
+    if celery is None:
+        return programs
+    target, level = celery["app"], str(celery.get("loglevel", "info")).lower()
+    for worker in celery.get("workers", [{"name": "default"}]):
+        if worker.get("state", "present") != "present":
+            continue
+        command = (
+            f"celery -A {target} worker --hostname {worker['name']}@%h "
+            f"--queues {','.join(worker.get('queues', ['celery']))} "
+            f"--concurrency {worker.get('concurrency', 2)} --loglevel {level}"
+        )
+        programs.append(
+            _program(
+                slug,
+                f"celery-{worker['name']}",
+                command,
+                app_hosts=worker.get("app_hosts", False),
+                graceful=True,
+                stop_timeout=celery.get("stop_timeout", CELERY_STOP_TIMEOUT),
+            )
+        )
+    beat = celery.get("beat", False)
+    if isinstance(beat, dict) or boolean(beat, strict=False):
+        command = (
+            f"celery -A {target} beat --schedule {dirs['data']}/celery-beat-schedule "
+            f"--pidfile= --loglevel {level}"
+        )
+        app_hosts = beat.get("app_hosts", False) if isinstance(beat, dict) else False
+        programs.append(_program(slug, "celery-beat", command, app_hosts=app_hosts, singleton=True))
+    return programs
+
+
+def flask_resolve(
+    apps, root="/projects", defaults=None, common_env=None, run_tasks=True, app_host=False
+):
     """The app records the roles work from; `apps` must have passed `flask_app_problems`.
 
-    `run_tasks`: false on a host that runs none of the task programs (in a cluster with
-    worker hosts, an app host): its records have no tasks.
+    `run_tasks`: false on a host that runs the task programs of no app (in a cluster with
+    worker hosts, an app host): its records have only the programs that also run on app hosts
+    (`app_hosts`) when `app_host`, else none.
 
     Records carry no secrets (they show up in task output): see `flask_app_secrets`.
     """
-    return [_resolve_one(raw, root, defaults or {}, common_env or {}, run_tasks) for raw in apps]
+    return [
+        _resolve_one(index, raw, root, defaults or {}, common_env or {}, run_tasks, app_host)
+        for index, raw in enumerate(apps)
+    ]
 
 
 def flask_app_secrets(apps, defaults=None, secrets=None):
