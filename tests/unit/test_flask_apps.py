@@ -1,5 +1,7 @@
 """The app model: what flask_app_problems rejects, and what flask_resolve derives."""
 
+from pathlib import Path
+
 import pytest
 from flask_apps import flask_app_problems, flask_app_secrets, flask_resolve
 
@@ -15,8 +17,12 @@ DEFAULTS = {
 }
 
 
+# A folder that exists on the control node: the preflight checks that a source path does.
+SOURCE = str(Path(__file__).parent)
+
+
 def app(**overrides):
-    entry = {"module": "shop", "submodule": "api", "source": {"path": "/src/shop"}}
+    entry = {"module": "shop", "submodule": "api", "source": {"path": SOURCE}}
     entry.update(overrides)
     return entry
 
@@ -48,7 +54,11 @@ def test_a_valid_app_has_no_problems():
         (app(tasks=[{"name": "w", "command": "x", "numprocs": 0}]), "numprocs is 0"),
         (app(env={"BAD-NAME": "x"}), "env has the name 'BAD-NAME'"),
         (app(wsgi="pkg:create_app("), "wsgi is 'pkg:create_app('"),
-        (app(source={"path": "/a", "subdir": "../b"}), "source.subdir is '../b'"),
+        (app(source={"path": SOURCE, "subdir": "../b"}), "source.subdir is '../b'"),
+        (app(source={"path": "/no/such/folder"}), "source.path is '/no/such/folder': no such"),
+        (app(server_names=["bad name"]), "server_names[0] is 'bad name'"),
+        (app(server_names=["x; return 200"]), "server_names[0] is 'x; return 200'"),
+        (app(server_names="api.example.com"), "server_names is 'api.example.com'"),
         (app(package="maybe"), "package is 'maybe'"),
         (app(writable_dirs="uploads"), "writable_dirs is 'uploads'"),
         (app(writable_dirs=["/var/up"]), "writable_dirs[0] is '/var/up'"),

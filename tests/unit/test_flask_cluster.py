@@ -88,8 +88,8 @@ def test_database_names_are_the_app_names_with_underscores():
 def test_in_a_cluster_the_apps_of_a_host_need_their_own_backend_ports():
     defaults = {"listen": 80, "backend_port": 8000, "server_names": ["_"], "wsgi": "wsgi:app"}
     apps = [
-        {"module": "a", "submodule": "web", "source": {"path": "/a"}, "server_names": ["a"]},
-        {"module": "b", "submodule": "web", "source": {"path": "/b"}, "server_names": ["b"]},
+        {"module": "a", "submodule": "web", "source": {"path": "/"}, "server_names": ["a"]},
+        {"module": "b", "submodule": "web", "source": {"path": "/"}, "server_names": ["b"]},
     ]
     assert flask_app_problems(apps, defaults=defaults) == []
     (problem,) = flask_app_problems(apps, defaults=defaults, cluster=True)

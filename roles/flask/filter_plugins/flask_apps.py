@@ -6,6 +6,7 @@ what is wrong with it, one sentence per problem, each naming the variable and th
 applied, and every path, socket and program name of the app derived in this one place.
 """
 
+import os
 import posixpath
 import re
 
@@ -23,6 +24,9 @@ TREE_DIRS = ("requirements", "config", "tasks", "data", "log", "releases", "run"
 # gunicorn's entry: module:callable, or module:factory(...) (gunicorn >= 20.1 calls it).
 WSGI_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$")
 APT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+# An nginx server_name: a host name, *.example.com, .example.com, _, an address, a ~regex;
+# nothing that would end or open a directive in the site's file.
+SERVER_NAME_RE = re.compile(r"^[^\s;{}'\"#$\\]+$")
 # celery's -A: module[.module...][:attribute]
 CELERY_APP_RE = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")
 CELERY_QUEUE_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
@@ -72,6 +76,12 @@ def _check_source(problems, where, source):
             "control node) or 'git' (a repository URL, with 'version')"
         )
         return
+    path = source.get("path")
+    if path and not os.path.isdir(os.path.expanduser(str(path))):
+        problems.append(
+            f"{where}.source.path is {path!r}: no such folder on the control node, which "
+            "packs the app from it"
+        )
     _check_relative(problems, f"{where}.source", "subdir", source.get("subdir"))
 
 
@@ -375,7 +385,17 @@ def flask_app_problems(
                     break
             redis_dbs.update(dict.fromkeys(range(first, first + REDIS_DBS_PER_APP), where))
         listen = app.get("listen")
-        for server_name in app.get("server_names") or []:
+        names = app.get("server_names")
+        if not isinstance(names, list) or not names:
+            problems.append(f"{where}.server_names is {names!r}: give a list of server names")
+            names = []
+        for n_index, server_name in enumerate(names):
+            if not isinstance(server_name, str) or not SERVER_NAME_RE.match(server_name):
+                problems.append(
+                    f"{where}.server_names[{n_index}] is {server_name!r}: give a host name, a "
+                    "wildcard like *.example.com, _ or a ~regex, without spaces or ; { } # $"
+                )
+        for server_name in names:
             site = (listen, server_name)
             if site in sites:
                 problems.append(

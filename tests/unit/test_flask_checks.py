@@ -1,0 +1,107 @@
+"""The settings checks of the preflight: each rule, strings from -e, app entries' own
+settings named as the user wrote them, and every role's rules covering its defaults."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from flask_checks import flask_app_setting_checks, flask_setting_problems
+
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+
+
+def problems(**check):
+    return flask_setting_problems([{"name": "x_setting", **check}])
+
+
+@pytest.mark.parametrize(
+    ("check", "message"),
+    [
+        ({"value": 0, "int": [1]}, "x_setting is 0: give a whole number, 1 or more"),
+        ({"value": "many", "int": [1]}, 'x_setting is "many": give a whole number, 1 or more'),
+        ({"value": True, "int": [0]}, "x_setting is true: give a whole number"),
+        ({"value": 10, "int": [1, 9]}, "x_setting is 10: give a whole number from 1 to 9"),
+        ({"value": "perhaps", "bool": True}, 'x_setting is "perhaps": give true or false'),
+        ({"value": "often", "choices": ["daily"]}, 'x_setting is "often": use one of daily'),
+        ({"value": "ten megs", "match": "[0-9]+m", "means": "a size"}, '"ten megs": a size'),
+        ({"value": ["a", 1], "strings": True}, 'x_setting is ["a", 1]: give a list of strings'),
+        ({"value": "x", "mapping": True}, 'x_setting is "x": give a mapping'),
+        ({"value": 5, "string": True}, "x_setting is 5: give a string"),
+        ({"value": "def f(:\n", "python": True}, "it is not valid Python (invalid syntax, line 1)"),
+    ],
+)
+def test_each_rule_names_the_variable_and_the_value(check, message):
+    (problem,) = problems(**check)
+    assert message in problem, problem
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        {"value": "0", "int": [0]},  # -e base_apt_cache_valid_time=0
+        {"value": " 7 ", "int": [1, 9]},
+        {"value": "yes", "bool": True},
+        {"value": "False", "bool": True},
+        {"value": 4, "match": "auto|[1-9][0-9]*"},
+        {"value": "", "python": True},
+        {"value": "workers = 2\n", "python": True},
+    ],
+)
+def test_strings_from_the_command_line_and_good_values_pass(check):
+    assert problems(**check) == []
+
+
+def test_an_app_entry_setting_is_checked_under_its_own_name():
+    role = [{"name": "gunicorn_workers", "value": 5, "int": [1]}]
+    apps = [
+        {"module": "demo", "submodule": "web"},
+        {"module": "shop", "submodule": "api", "gunicorn": {"workers": 0}},
+        "not an app",
+    ]
+    found = flask_setting_problems(flask_app_setting_checks(apps, "gunicorn", role))
+    assert found == [
+        "flask_apps[1] (shop/api).gunicorn.workers is 0: give a whole number, 1 or more"
+    ]
+
+
+@pytest.mark.parametrize("role", ["app_deploy", "base", "gunicorn", "logrotate", "supervisor"])
+def test_the_checks_of_a_role_cover_its_defaults(role):
+    """Every input of the role has a rule, and every rule is of an input."""
+    checks = yaml.safe_load((ROLES / role / "vars/main.yml").read_text())[f"__{role}_checks"]
+    defaults = yaml.safe_load((ROLES / role / "defaults/main.yml").read_text())
+    assert sorted(check["name"] for check in checks) == sorted(defaults)
+
+
+def test_the_nginx_checks_cover_its_defaults():
+    rules = yaml.safe_load((ROLES / "nginx/vars/main.yml").read_text())
+    names = [c["name"] for c in rules["__nginx_checks"] + rules["__nginx_app_checks"]]
+    defaults = yaml.safe_load((ROLES / "nginx/defaults/main.yml").read_text())
+    assert sorted(names) == sorted(defaults)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("sync", True),
+        ("gthread", True),
+        ("uvicorn.workers.UvicornWorker", True),
+        ("fast", False),
+        ("gevent; rm", False),
+    ],
+)
+def test_the_gunicorn_worker_class_rule(value, ok):
+    rules = yaml.safe_load((ROLES / "gunicorn/vars/main.yml").read_text())["__gunicorn_checks"]
+    rule = next(r for r in rules if r["name"] == "gunicorn_worker_class")
+    assert (flask_setting_problems([{**rule, "value": value}]) == []) is ok
+
+
+def test_firewall_allow_entries_are_checked_one_by_one():
+    from firewall import firewall_allow_checks
+
+    found = flask_setting_problems(
+        firewall_allow_checks([{"port": 9100, "sources": []}, {"port": 0, "sources": ["x"]}, 5])
+    )
+    assert found[0] == "firewall_allow[1].port is 0: give a whole number from 1 to 65535"
+    assert found[1].startswith('firewall_allow[1].sources is ["x"]: give a list of IP addresses')
+    assert found[2].startswith("firewall_allow[2] is 5: give a list of {port: a TCP port")
+    assert len(found) == 3
