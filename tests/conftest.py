@@ -8,4 +8,6 @@ sys.path[:0] = [
     str(ROOT / "roles" / "flask" / "filter_plugins"),
     str(ROOT / "roles" / "app_deploy" / "library"),
     str(ROOT / "roles" / "app_deploy" / "filter_plugins"),
+    str(ROOT / "roles" / "supervisor" / "filter_plugins"),
+    str(ROOT / "roles" / "firewall" / "filter_plugins"),
 ]

@@ -77,6 +77,15 @@ def stop(copies, marker):
             os.kill(int(pid), signal.SIGKILL)
 
 
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie waiting for its parent is gone too
+        return stat.read().split(") ")[1][0] != "Z"
+
+
 def runs(marker):
     return marker.read_text().split() if marker.exists() else []
 
@@ -104,10 +113,13 @@ def test_one_copy_runs_the_program_and_another_takes_over(redis_url, tmp_path):
         assert holder.wait(timeout=5) == 128 + signal.SIGTERM
         assert wait_for(lambda: len(runs(marker)) == 2, TTL + 2), runs(marker)
 
-        # a holder killed outright: its lock expires, and a waiting copy takes over
+        # a holder killed outright: its program goes with it, its lock expires, and a
+        # waiting copy takes over
         holder = next(c for c in copies if c.poll() is None and "holding the lock" in peek(c))
+        orphan = int(runs(marker)[-1])
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
+        assert wait_for(lambda: not alive(orphan), 5), "the program outlived its holder"
         assert wait_for(lambda: len(runs(marker)) == 3, TTL * 2 + 2), runs(marker)
     finally:
         stop(copies, marker)

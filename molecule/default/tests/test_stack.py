@@ -24,7 +24,9 @@ def test_nginx_and_supervisor_running_and_enabled(host):
 def test_every_supervisor_program_is_running(host, live, show):
     show("supervisorctl status")
     programs = supervisor_programs(host)
-    assert set(programs) == {f"demo-web-web-{live['color']}", "demo-web-tasks:demo-web-heartbeat"}
+    tasks = ("heartbeat", "celery-default", "celery-beat")
+    expected = {f"demo-web-web-{live['color']}"} | {f"demo-web-tasks:demo-web-{t}" for t in tasks}
+    assert set(programs) == expected
     assert set(programs.values()) == {"RUNNING"}, programs
 
 
