@@ -58,6 +58,7 @@ class Listener:
     def __init__(self, base):
         self.base, self.api = base, Api(base)
         self.pushed, self.reread, self.hosts = {}, set(), []
+        self.last_before_drop = 0
         self.welcomed = threading.Event()
         self.client = socketio.Client(
             reconnection=True,
@@ -65,6 +66,8 @@ class Listener:
             reconnection_delay_max=2,
             http_session=session(),
         )
+        self.client.on("connect", self._connected)
+        self.client.on("disconnect", self._disconnected)
         self.client.on("welcome", self._welcome)
         self.client.on("note", self._note)
 
@@ -91,13 +94,19 @@ class Listener:
             time.sleep(0.1)
         return False
 
+    def _disconnected(self, *_reason):
+        self.last_before_drop = max(self.seen(), default=0)
+
+    def _connected(self):
+        # What a reconnecting page does (live.js): once connected, read what was made since
+        # the last note it had before the connection dropped (not since the highest it has:
+        # a push on the new connection may come before this, past a gap).
+        _, answer, _ = self.api.get(f"/api/v1/notes?after={self.last_before_drop}")
+        self.reread.update(note["id"] for note in answer["notes"])
+
     def _welcome(self, data):
         self.hosts.append(data["host"])
         self.welcomed.set()
-        # What a reconnecting page does: read what was made while it was away.
-        after = max(self.seen(), default=0)
-        _, answer, _ = self.api.get(f"/api/v1/notes?after={after}")
-        self.reread.update(note["id"] for note in answer["notes"])
 
     def _note(self, data):
         self.pushed.setdefault(data["id"], time.monotonic())
