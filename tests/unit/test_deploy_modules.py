@@ -4,12 +4,13 @@ of writable paths, and the wait for a web program."""
 import json
 import os
 import socket
+import threading
 
 from balancer_member import mark, parse
 from deploy_lock import create_lock, read_lock
 from deploy_state import describe_release, list_ids, read_json, sha1
 from release_links import ensure_storage, place_link
-from web_ready import listening, tail
+from web_ready import answering, tail
 
 ME = os.getuid(), os.getgid()
 
@@ -77,14 +78,30 @@ def test_a_shipped_path_is_replaced_by_its_link_once(tmp_path):
         assert not place_link(str(release), rel, f"/shared/{rel}")
 
 
-def test_a_socket_listens_only_once_bound(tmp_path):
+def test_a_program_answers_only_once_it_replies_on_its_socket(tmp_path):
     path = str(tmp_path / "web.sock")
-    assert not listening(path)
+    assert not answering(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
-    assert not listening(path)  # bound, not listening: a connection is refused
+    assert not answering(path)  # bound, not listening: a connection is refused
     server.listen(1)
-    assert listening(path)
+    assert not answering(path)  # accepted into the backlog, but nobody replies (1 s)
+
+    def reply():
+        connection, _ = server.accept()
+        connection.recv(100)
+        connection.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
+        connection.close()
+
+    server.close()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    os.unlink(path)
+    server.bind(path)
+    server.listen(1)
+    replier = threading.Thread(target=reply)
+    replier.start()
+    assert answering(path)
+    replier.join()
     server.close()
 
 

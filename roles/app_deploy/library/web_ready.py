@@ -1,11 +1,11 @@
 #!/usr/bin/python
-"""Wait until a new web program listens, or fail as soon as supervisor gives it up."""
+"""Wait until a new web program answers, or fail as soon as supervisor gives it up."""
 
 DOCUMENTATION = r"""
 module: web_ready
-short_description: Wait for a web program's socket, failing fast when the program dies
+short_description: Wait until a web program answers, failing fast when the program dies
 description:
-  - Waits until O(socket) accepts a connection. Meanwhile it asks supervisor for the
+  - Waits until the program answers a request on O(socket). Meanwhile it asks supervisor for the
     program's state; a program that exits, backs off or is FATAL fails at once, with
     supervisor's state and the last lines of its logs in the message, instead of waiting
     out the timeout for a socket that will never come.
@@ -55,14 +55,17 @@ from ansible.module_utils.basic import AnsibleModule
 DEAD = ("BACKOFF", "EXITED", "FATAL", "STOPPED", "UNKNOWN")
 
 
-def listening(path):
+def answering(path):
+    """Whether gunicorn answers on the socket: any reply to a request. The socket accepts
+    connections before gunicorn has loaded the app (flask-socket-keeper holds it)."""
     if not os.path.exists(path):
         return False
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.settimeout(1)
         probe.connect(path)
-        return True
+        probe.sendall(b"HEAD / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        return bool(probe.recv(1))
     except OSError:
         return False
     finally:
@@ -92,7 +95,7 @@ def main():
     state, status = "STARTING", ""
     next_status = start
     while time.monotonic() - start < params["timeout"]:
-        if listening(params["socket"]):
+        if answering(params["socket"]):
             module.exit_json(changed=False, state="RUNNING", seconds=time.monotonic() - start)
         if time.monotonic() >= next_status:
             _, out, _ = module.run_command(["supervisorctl", "status", params["program"]])
