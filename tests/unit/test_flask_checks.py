@@ -1,6 +1,7 @@
 """The settings checks of the preflight: each rule, strings from -e, app entries' own
 settings named as the user wrote them, and every role's rules covering its defaults."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,12 +65,38 @@ def test_an_app_entry_setting_is_checked_under_its_own_name():
     ]
 
 
-@pytest.mark.parametrize("role", ["app_deploy", "base", "gunicorn", "logrotate", "supervisor"])
+@pytest.mark.parametrize(
+    "role", ["app_deploy", "base", "gunicorn", "logrotate", "supervisor", "firewall", "tls"]
+)
 def test_the_checks_of_a_role_cover_its_defaults(role):
     """Every input of the role has a rule, and every rule is of an input."""
     checks = yaml.safe_load((ROLES / role / "vars/main.yml").read_text())[f"__{role}_checks"]
     defaults = yaml.safe_load((ROLES / role / "defaults/main.yml").read_text())
-    assert sorted(check["name"] for check in checks) == sorted(defaults)
+    # firewall_allow's entries have checks of their own (firewall_allow_checks)
+    names = [check["name"] for check in checks] + (["firewall_allow"] if role == "firewall" else [])
+    assert sorted(names) == sorted(defaults)
+
+
+RULE_KEYS = {"int", "bool", "choices", "subset", "match", "string", "strings", "mapping"}
+RULE_KEYS |= {"python", "networks"}
+
+
+@pytest.mark.parametrize("path", sorted(ROLES.glob("*/vars/main.yml")), ids=lambda p: p.parts[-3])
+def test_every_check_has_one_rule_and_nothing_else(path):
+    """A stray key (a YAML line broken at a comma, say) would silently shorten a message."""
+    for name, value in yaml.safe_load(path.read_text()).items():
+        if not name.endswith("_checks"):
+            continue
+        for check in value:
+            rules = set(check) & RULE_KEYS
+            assert len(rules) == 1, check
+            extra = (
+                set(check)
+                - RULE_KEYS
+                - {"name", "value"}
+                - ({"means"} if "match" in check else set())
+            )
+            assert extra == set(), check
 
 
 def test_the_nginx_checks_cover_its_defaults():
@@ -105,3 +132,11 @@ def test_firewall_allow_entries_are_checked_one_by_one():
     assert found[1].startswith('firewall_allow[1].sources is ["x"]: give a list of IP addresses')
     assert found[2].startswith("firewall_allow[2] is 5: give a list of {port: a TCP port")
     assert len(found) == 3
+
+
+def test_a_subset_is_a_non_empty_list_of_the_choices():
+    rule = {"name": "nginx_tls_protocols", "subset": ["TLSv1.2", "TLSv1.3"]}
+    assert flask_setting_problems([{**rule, "value": ["TLSv1.3"]}]) == []
+    for wrong in ([], "TLSv1.3", ["SSLv3"]):
+        (problem,) = flask_setting_problems([{**rule, "value": wrong}])
+        assert problem.startswith(f"nginx_tls_protocols is {json.dumps(wrong)}: give a list")

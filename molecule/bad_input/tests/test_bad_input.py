@@ -58,7 +58,7 @@ CASES = {
     ),
     "missing secret": (
         {"flask_secrets": {}},
-        r"flask_apps\[0\] \(demo/web\) needs SECRET_KEY and it is not set",
+        r"flask_apps\[0\] \(demo/web\)\.required_env names SECRET_KEY, which is not set",
     ),
     "unknown key in an app": (
         {"flask_apps": [app(wsgii="wsgi:app")]},

@@ -6,6 +6,7 @@ A check is a mapping: `name`, `value`, and one kind of rule:
   int: [low] or [low, high]   a whole number in that range
   bool: true                  a boolean as Ansible reads it (true, yes, on, 1, ...)
   choices: [...]              one of these
+  subset: [...]               a list of one or more of these
   match: REGEX, means: TEXT   a string the regex matches whole; TEXT says what it must be
   string: true                a string (empty or not)
   strings: true               a list of strings
@@ -82,6 +83,10 @@ def _problem(check):
     if "choices" in check:
         choices = check["choices"]
         return None if value in choices else f"use one of {', '.join(map(str, choices))}"
+    if "subset" in check:
+        choices = check["subset"]
+        ok = isinstance(value, list) and value and all(item in choices for item in value)
+        return None if ok else f"give a list of one or more of {', '.join(map(str, choices))}"
     if "match" in check:
         ok = isinstance(value, (str, int)) and not isinstance(value, bool)
         ok = ok and re.fullmatch(check["match"], str(value)) is not None
