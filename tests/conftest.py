@@ -10,4 +10,5 @@ sys.path[:0] = [
     str(ROOT / "roles" / "app_deploy" / "filter_plugins"),
     str(ROOT / "roles" / "supervisor" / "filter_plugins"),
     str(ROOT / "roles" / "firewall" / "filter_plugins"),
+    str(ROOT / "roles" / "tls" / "filter_plugins"),
 ]

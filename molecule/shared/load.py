@@ -12,8 +12,9 @@ from pathlib import Path
 LOADGEN = Path(__file__).with_name("loadgen.py")
 
 
-def load_runner(host, target="127.0.0.1", path="/api/v1/version"):
-    """A `load(clients=24)` context manager for loadgen.py on `host`, against `target`."""
+def load_runner(host, target="127.0.0.1", path="/api/v1/version", options=""):
+    """A `load(clients=24)` context manager for loadgen.py on `host`, against `target`;
+    `options`: more of loadgen.py's command line (HTTPS: --cafile FILE)."""
     encoded = base64.b64encode(LOADGEN.read_bytes()).decode()
     host.run_test(f"echo {encoded} | base64 -d > /root/loadgen.py")
 
@@ -23,7 +24,7 @@ def load_runner(host, target="127.0.0.1", path="/api/v1/version"):
         host.run(f"rm -f {stop} {output}")
         host.run(
             f"nohup python3 /root/loadgen.py --clients {clients} --seconds 900 "
-            f"--target {target} --path {path} --stop-file {stop} > {output} 2>&1 &"
+            f"--target {target} --path {path} --stop-file {stop} {options} > {output} 2>&1 &"
         )
         stats = {}
         time.sleep(2)  # the clients are running before what the test does

@@ -1,5 +1,6 @@
 """Load for the scenarios' tests, run inside a test host against nginx: its own on loopback
-(upgrade), or the web host of the cluster from another container on its network (cluster).
+(upgrade), or the web host of the cluster from another container on its network (cluster),
+over HTTP or HTTPS (tls).
 
 CLIENTS threads each send GET requests, one new connection per request, at most one every
 INTERVAL seconds (a sender's local ports last; see client()), until STOP_FILE
@@ -14,6 +15,7 @@ import errno
 import http.client
 import json
 import os
+import ssl
 import threading
 import time
 
@@ -29,7 +31,12 @@ def client(args, deadline, counts, lock):
             if counts["sent"] >= args.max_requests:
                 return
             counts["sent"] += 1
-        connection = http.client.HTTPConnection(args.target, 80, timeout=30)
+        if args.cafile:
+            connection = http.client.HTTPSConnection(
+                args.target, args.port or 443, timeout=30, context=args.context
+            )
+        else:
+            connection = http.client.HTTPConnection(args.target, args.port or 80, timeout=30)
         try:
             connection.request("GET", args.path)
             response = connection.getresponse()
@@ -62,7 +69,10 @@ def main():
     parser.add_argument("--path", default="/api/v1/version")
     parser.add_argument("--target", default="127.0.0.1", help="the nginx to load")
     parser.add_argument("--stop-file", required=True)
+    parser.add_argument("--port", type=int, help="default: 80, or 443 with --cafile")
+    parser.add_argument("--cafile", help="HTTPS, trusting this CA bundle (names checked too)")
     args = parser.parse_args()
+    args.context = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
     counts, lock = collections.Counter(), threading.Lock()
     deadline = time.monotonic() + args.seconds
     start = time.monotonic()

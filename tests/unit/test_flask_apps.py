@@ -118,7 +118,7 @@ def test_same_port_with_different_names_is_fine():
 
 def test_required_env_from_any_source():
     entry = app(required_env=["SECRET_KEY"])
-    assert "needs SECRET_KEY and it is not set" in problems([entry])[0]
+    assert "required_env names SECRET_KEY, which is not set" in problems([entry])[0]
     assert problems([entry], secrets={"shop-api": {"SECRET_KEY": "s"}}) == []
     assert problems([entry], common_env={"SECRET_KEY": "s"}) == []
 
@@ -265,3 +265,54 @@ def test_websockets_give_one_threaded_worker_a_port_and_a_balancer_of_their_own(
         "max_requests": 0,
     }
     assert live["env"]["SOCKETIO_CHANNEL"] == "shop-live-socketio"
+
+
+@pytest.mark.parametrize(
+    ("tls", "message"),
+    [
+        ("acme", "flask_apps[0] (shop/api).tls is 'acme': give a mapping"),
+        ({"mode": "letsencrypt"}, "tls.mode is 'letsencrypt': use none, files"),
+        ({"mode": "acme", "port": 0}, "tls.port is 0"),
+        ({"mode": "acme", "redirect": "sometimes"}, "tls.redirect is 'sometimes'"),
+        ({"mode": "files", "key": "k.pem"}, "tls.certificate is None: mode files needs"),
+        ({"mode": "acme", "hsts": 1}, "tls.hsts is unknown"),
+        (
+            {"mode": "files", "certificate": __file__, "key": "/no/key.pem"},
+            "tls.key is '/no/key.pem': no such file",
+        ),
+    ],
+)
+def test_tls_problems_name_the_key(tls, message):
+    found = problems([app(tls=tls)])
+    assert any(message in problem for problem in found), found
+
+
+def test_tls_port_and_name_clash_like_the_plain_port():
+    found = problems(
+        [app(tls={"mode": "acme"}), app(submodule="web", listen=8080, tls={"mode": "acme"})]
+    )
+    message = (
+        "flask_apps[1] (shop/web) serves port 443 for server name '_', as flask_apps[0] "
+        "(shop/api) does: give one of them another port or server_names"
+    )
+    assert found == [message]
+
+
+def test_tls_resolves_to_the_apps_certificate_paths():
+    plain, secure = flask_resolve(
+        [app(), app(submodule="web", tls={"mode": "self_signed", "redirect": "no"})],
+        root="/projects",
+        defaults=DEFAULTS,
+    )
+    assert plain["tls"]["enabled"] is False
+    assert secure["tls"] == {
+        "mode": "self_signed",
+        "enabled": True,
+        "port": 443,
+        "redirect": False,
+        "source_certificate": None,
+        "source_key": None,
+        "dir": "/etc/flask-toolkit/tls/shop-web",
+        "certificate": "/etc/flask-toolkit/tls/shop-web/fullchain.pem",
+        "key": "/etc/flask-toolkit/tls/shop-web/privkey.pem",
+    }

@@ -37,6 +37,12 @@ CELERY_STOP_TIMEOUT = 600
 # Each app has three redis databases from its redis_db on: cache, broker, results.
 REDIS_DBS_PER_APP = 3
 WEBSOCKET_DEFAULTS = {"path": "/socket.io/", "threads": 100, "read_timeout": 3600}
+# An app's HTTPS: where its certificate comes from (none: plain HTTP only), its port, and
+# whether plain HTTP redirects to it. Each app's certificate and key live in its folder here.
+TLS_MODES = ("none", "files", "self_signed", "acme")
+TLS_DEFAULTS = {"mode": "none", "port": 443, "redirect": True}
+TLS_KEYS = ("mode", "port", "redirect", "certificate", "key")
+TLS_DIR = "/etc/flask-toolkit/tls"
 # Where a release's writable paths live, under the tree's data/: they outlive releases.
 SHARED_DIR = "shared"
 # Every release links Flask's default instance folders to persistent storage: <release>/instance
@@ -256,6 +262,49 @@ def _check_websockets(problems, where, websockets, backend_port, gunicorn):
         )
 
 
+def _check_tls(problems, where, tls):
+    if tls is None:
+        return
+    where = f"{where}.tls"
+    if not isinstance(tls, dict):
+        problems.append(f"{where} is {tls!r}: give a mapping like {{mode: acme}}")
+        return
+    for key in sorted(set(tls) - set(TLS_KEYS)):
+        problems.append(f"{where}.{key} is unknown: give {', '.join(TLS_KEYS)}")
+    tls = {**TLS_DEFAULTS, **tls}
+    if tls["mode"] not in TLS_MODES:
+        problems.append(f"{where}.mode is {tls['mode']!r}: use {', '.join(TLS_MODES)}")
+    _check_int(problems, where, "port", tls["port"], 1, 65535)
+    _check_bool(problems, where, "redirect", tls["redirect"])
+    for key in ("certificate", "key"):
+        value = tls.get(key)
+        if tls["mode"] != "files":
+            continue
+        if not isinstance(value, str) or not value:
+            problems.append(
+                f"{where}.{key} is {value!r}: mode files needs the path of the {key} file on "
+                "the control node (vault-encrypted is fine)"
+            )
+        elif not os.path.isfile(os.path.expanduser(value)):
+            problems.append(f"{where}.{key} is {value!r}: no such file on the control node")
+
+
+def _tls(app, slug):
+    tls = {**TLS_DEFAULTS, **(app.get("tls") or {})}
+    folder = posixpath.join(TLS_DIR, slug)
+    return {
+        "mode": tls["mode"],
+        "enabled": tls["mode"] != "none",
+        "port": tls["port"],
+        "redirect": boolean(tls["redirect"], strict=False),
+        "source_certificate": tls.get("certificate"),
+        "source_key": tls.get("key"),
+        "dir": folder,
+        "certificate": posixpath.join(folder, "fullchain.pem"),
+        "key": posixpath.join(folder, "privkey.pem"),
+    }
+
+
 def _check_env(problems, where, key, env):
     for name in env or {}:
         if not ENV_NAME_RE.match(str(name)):
@@ -325,6 +374,11 @@ def flask_app_problems(
             _check_writable(problems, where, key, app.get(key, []))
         for key in ("system_packages", "build_packages"):
             _check_packages(problems, where, key, app.get(key, []))
+        migrate = app.get("migrate")
+        if migrate is not None and (not isinstance(migrate, str) or not migrate.strip()):
+            problems.append(f"{where}.migrate is {migrate!r}: give the command as one string")
+        if raw.get("socket") is not None and not str(raw["socket"]).startswith("/"):
+            problems.append(f"{where}.socket is {raw['socket']!r}: give an absolute path")
         for key in ("static_url", "health_path"):
             if not str(app.get(key, "/")).startswith("/"):
                 problems.append(f"{where}.{key} is {app.get(key)!r}: it must start with /")
@@ -341,14 +395,15 @@ def flask_app_problems(
         _check_int(problems, where, "redis_db", redis_db, 0)
         _check_env(problems, where, "env", app.get("env"))
         _check_env(problems, where, "secrets", app.get("secrets"))
+        _check_tls(problems, where, app.get("tls"))
 
         env = {**(common_env or {}), **(app.get("env") or {}), **(app.get("secrets") or {})}
         env.update(secrets.get(slug) or {})
         for name in app.get("required_env") or []:
             if env.get(name) in (None, ""):
                 problems.append(
-                    f"{where} needs {name} and it is not set: set flask_secrets[{slug!r}].{name} "
-                    f"(or {where}.env.{name})"
+                    f"{where}.required_env names {name}, which is not set: set "
+                    f"flask_secrets[{slug!r}].{name} (or {where}.env.{name})"
                 )
 
         socket = app.get("socket") or posixpath.join(
@@ -395,14 +450,19 @@ def flask_app_problems(
                     f"{where}.server_names[{n_index}] is {server_name!r}: give a host name, a "
                     "wildcard like *.example.com, _ or a ~regex, without spaces or ; { } # $"
                 )
+        ports = [listen]
+        tls = app.get("tls")
+        if isinstance(tls, dict) and tls.get("mode", "none") != "none":
+            ports.append(tls.get("port", TLS_DEFAULTS["port"]))
         for server_name in names:
-            site = (listen, server_name)
-            if site in sites:
-                problems.append(
-                    f"{where} serves port {listen} for server name {server_name!r}, "
-                    f"as {sites[site]} does: give one of them another port or server_names"
-                )
-            sites[site] = where
+            for port in ports:
+                site = (port, server_name)
+                if site in sites:
+                    problems.append(
+                        f"{where} serves port {port} for server name {server_name!r}, as "
+                        f"{sites[site]} does: give one of them another port or server_names"
+                    )
+                sites[site] = where
     return problems
 
 
@@ -505,6 +565,7 @@ def _resolve_one(index, raw, root, defaults, common_env, run_tasks, app_host):
         "websockets": websockets,
         "redis_db": app.get("redis_db", REDIS_DBS_PER_APP * index),
         "nginx": dict(app.get("nginx") or {}),
+        "tls": _tls(app, slug),
     }
 
 
