@@ -98,7 +98,7 @@ def test_6_second_deploy_at_once_is_refused(host, versions):
     assert second.returncode != 0, second
     assert re.search(
         r"another deploy holds the lock of this host: \S+@\S+, playbook "
-        r"\"Deploy the apps\", since \d{4}-\d\d-\d\dT",
+        r"\"Build the release on every host\", since \d{4}-\d\d-\d\dT",
         second.message,
     ), second
     assert first_run.returncode == 0, first_run
