@@ -7,6 +7,8 @@ import uuid
 
 from conftest import APP_ROOT
 
+APP = "demo-web"
+
 
 def supervisor_programs(host):
     """{program: state} from supervisorctl status."""
@@ -61,6 +63,10 @@ def test_page_through_nginx(http):
     status, headers, body = http.request("/")
     assert status == 200
     assert headers["Server"] == "nginx"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Strict-Transport-Security" not in headers  # plain HTTP, and HSTS is off
     assert b"/static/css/style.css" in body
     assert b"1.0.0" in body
 
@@ -190,3 +196,27 @@ def test_release_record(host, live):
 def test_default_site_removed(host):
     assert not host.file("/etc/nginx/sites-enabled/default").exists
     assert host.run("nginx -t").rc == 0
+
+
+def test_https_with_its_self_signed_certificate(host):
+    """tls.mode self_signed (host_vars/): the certificate made for the host's name (the
+    app's server name is _), served over TLS 1.3 on 443 next to plain HTTP."""
+    name = host.backend.host
+    certificate = f"/etc/flask-toolkit/tls/{APP}/fullchain.pem"
+    subject = host.check_output(f"openssl x509 -in {certificate} -noout -ext subjectAltName")
+    assert f"DNS:{name}" in subject
+    answer = host.check_output(
+        f"curl -sS --cacert {certificate} --resolve {name}:443:127.0.0.1 https://{name}/healthz"
+    )
+    assert json.loads(answer)["status"] == "ok"
+    served = host.check_output(
+        f"openssl s_client -connect 127.0.0.1:443 -servername {name} < /dev/null 2>/dev/null"
+        " | openssl x509 -noout -fingerprint -sha256"
+    )
+    assert served == host.check_output(
+        f"openssl x509 -in {certificate} -noout -fingerprint -sha256"
+    )
+    protocol = host.check_output(
+        f"openssl s_client -connect 127.0.0.1:443 -servername {name} -brief < /dev/null 2>&1"
+    )
+    assert "Protocol version: TLSv1.3" in protocol, protocol
