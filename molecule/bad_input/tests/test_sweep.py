@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
+from test_bad_input import app
 
 from playbooks import PROJECT, run
 
-SAMPLE = str(PROJECT / "sample_app")
 ROLES = Path(PROJECT) / "roles"
 # Values of secrets are never shown, only what is wrong with them.
 SECRETS = {"redis_password", "postgresql_passwords"}
@@ -155,17 +155,6 @@ APP_CASES = {
     "nginx": {"client_max_body_size": "ten megs"},
     "tls": {"mode": "letsencrypt"},
 }
-
-
-def app(**overrides):
-    entry = {
-        "module": "demo",
-        "submodule": "web",
-        "source": {"path": SAMPLE},
-        "static_dir": "app/static",
-        "required_env": ["SECRET_KEY"],
-    }
-    return {**entry, **overrides}
 
 
 def cases():
