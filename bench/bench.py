@@ -1,8 +1,8 @@
 """The benchmark: how long the toolkit takes, reached as users reach servers (SSH, as a sudo
 user), against what the same work costs by hand. Run through scripts/bench.
 
-Each round starts fresh hosts (containers of the SSH test-host image, bench/image) and
-measures, the toolkit and the hand-written peer (bench/peer) in alternating order:
+Each round starts fresh hosts (containers of molecule/image/Dockerfile.ssh) and measures, the
+toolkit and the hand-written peer (bench/peer) in alternating order:
   floor            apt-get install of the packages + ship the wheels + venv and pip install
   cold, no-op      site.yml on a fresh host, then again (changed=0)
   deploy           deploy.yml of the live version (changed=0) and of changed code, and that
@@ -17,7 +17,6 @@ A benchmark, not a test: every run must succeed, but no figure fails it.
 
 import argparse
 import concurrent.futures
-import hashlib
 import json
 import os
 import platform
@@ -34,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NETWORK = "flask-toolkit-bench"
 PREFIX = "flask-toolkit-bench-"
-IMAGE = "flask-toolkit/debian12-ssh"
-BASE_IMAGE = "flask-toolkit/debian12-systemd:latest"
+# Made by scripts/setup (molecule/image/build.sh bookworm-ssh).
+IMAGE = "flask-toolkit/debian12-ssh:latest"
 PACKAGES = (
     "python3 python3-venv python3-apt sudo acl ca-certificates supervisor nginx logrotate "
     "redis-server nftables"
@@ -55,6 +54,14 @@ GOALS = [
     ("cold converge / raw floor", "cold", "floor", 1.5),
     ("no-op run (s)", "noop", None, 5.0),
     ("changed-code deploy / its floor", "deploy_changed", "deploy_floor", 1.5),
+    ("under mitogen: cold converge / hand-written playbook", "mitogen_cold", "peer_cold", 0.8),
+    ("under mitogen: cold converge / raw floor", "mitogen_cold", "floor", 1.5),
+    (
+        "under mitogen: changed-code deploy / its floor",
+        "mitogen_deploy_changed",
+        "deploy_floor",
+        1.5,
+    ),
     ("8 app hosts / one host, cold", "cluster_cold", "cold", 1.5),
     ("8 app hosts / one host, no-op", "cluster_noop", "noop", 1.5),
 ]
@@ -67,6 +74,9 @@ LABELS = {
     "deploy_floor": "changed-code floor: ship code + venv + start + health",
     "peer_cold": "hand-written playbook, cold",
     "peer_noop": "hand-written playbook, no-op",
+    "mitogen_cold": "site.yml under mitogen, cold converge",
+    "mitogen_noop": "site.yml under mitogen, no-op run",
+    "mitogen_deploy_changed": "deploy.yml under mitogen, changed code",
     "cluster_floor": "8 app hosts + web: raw floor on every host at once",
     "cluster_cold": "8 app hosts + web: site.yml, cold converge",
     "cluster_noop": "8 app hosts + web: site.yml, no-op run",
@@ -95,23 +105,12 @@ class Bench:
 
     # ------------------------------------------------------------------------- the hosts
 
-    def image(self):
-        """The SSH test-host image, built when its recipe or its base changed."""
-        base = sh("docker", "image", "inspect", "-f", "{{.Id}}", BASE_IMAGE).stdout.strip()
-        recipe = (ROOT / "bench" / "image" / "Dockerfile").read_bytes()
-        tag = f"{IMAGE}:{hashlib.sha256(recipe + base.encode()).hexdigest()[:12]}"
-        if sh("docker", "image", "inspect", tag, check=False).returncode != 0:
-            log(f"building {tag}")
-            sh("docker", "build", "--quiet", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}",
-               "-t", tag, str(ROOT / "bench" / "image"))  # fmt: skip
-        return tag
-
     def start(self, names):
         """Fresh hosts, reachable over SSH as deploy: {name: address}."""
         self.remove(names)
         for name in names:
             sh("docker", "run", "-d", "--name", PREFIX + name, "--hostname", name,
-               "--network", NETWORK, *DOCKER_RUN, self.tag)  # fmt: skip
+               "--network", NETWORK, *DOCKER_RUN, IMAGE)  # fmt: skip
         addresses = {}
         for name in names:
             container = PREFIX + name
@@ -167,7 +166,7 @@ class Bench:
         (folder / "hosts.yml").write_text(json.dumps(hosts, indent=1))
         return folder
 
-    def playbook(self, playbook, inventory, *args, want_changed=None, label=""):
+    def playbook(self, playbook, inventory, *args, want_changed=None, label="", mitogen=False):
         """Seconds of one ansible-playbook run, from a fresh SSH connection per host (no
         ControlPersist master left from an earlier run)."""
         control = Path(tempfile.mkdtemp(dir=self.work, prefix="cp-"))
@@ -176,6 +175,9 @@ class Bench:
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control),
         }
+        if mitogen:
+            # mitogen checks host keys itself, whatever the SSH options say.
+            environment.update(ANSIBLE_STRATEGY="mitogen_linear", ANSIBLE_HOST_KEY_CHECKING="False")
         start = time.monotonic()
         result = subprocess.run(
             ["ansible-playbook", playbook, "-i", str(inventory), *args],
@@ -238,7 +240,6 @@ class Bench:
         if not self.key.exists():
             sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.key))
         sh("docker", "network", "create", NETWORK, check=False)
-        self.tag = self.image()
         log("building the wheelhouse of the sample app")
         wheels = self.work / "wheels"
         # Debian 12's Python (3.11.2) is older than 3.11.3, for which redis wants
@@ -260,6 +261,7 @@ class Bench:
             "import json, yaml; print(json.dumps(yaml.safe_load("
             f"open('{ROOT}/roles/flask/defaults/main.yml'))['flask_apps'][0]))"
         )).stdout)  # fmt: skip
+        self.entry = entry
         self.changed_vars = self.work / "changed.json"
         self.changed_vars.write_text(
             json.dumps({"flask_apps": [{**entry, "source": {"path": str(changed)}}]})
@@ -272,6 +274,21 @@ class Bench:
                 if item.name not in {"__pycache__", "tests"}:
                     archive.add(item, arcname=item.name)
         return path
+
+    def mitogen_round(self, times):
+        """The toolkit under the optional mitogen strategy: cold, no-op, changed code."""
+        addresses = self.start(["one"])
+        inventory = self.inventory("one", {"app": ["one"], "web": ["one"], "redis": ["one"]},
+                                   addresses)  # fmt: skip
+        times["mitogen_cold"].append(self.playbook("site.yml", inventory, label="mitogen_cold",
+                                                   mitogen=True))  # fmt: skip
+        times["mitogen_noop"].append(self.playbook("site.yml", inventory, want_changed=0,
+                                                   label="mitogen_noop", mitogen=True))  # fmt: skip
+        times["mitogen_deploy_changed"].append(self.playbook(
+            "playbooks/deploy.yml", inventory, "-e", f"@{self.changed_vars}",
+            label="mitogen_deploy_changed", mitogen=True,
+        ))  # fmt: skip
+        self.remove(["one"])
 
     def toolkit_round(self, times):
         addresses = self.start(["one"])
@@ -323,6 +340,56 @@ class Bench:
         self.remove(names)
 
 
+# The sweep of gunicorn settings (--serving): (worker class, workers, threads); None for
+# workers is the toolkit's default (twice the CPUs, plus one).
+SWEEP = [
+    *[("sync", workers, 1) for workers in (1, 2, 3, None, 8, 12)],
+    *[("gthread", workers, threads) for workers in (1, 2, 3, None) for threads in (2, 4, 8)],
+]
+WRK = re.compile(r"Requests/sec:\s+([0-9.]+)")
+
+
+def serving_round(bench, seconds):
+    """Requests per second of the sample app's JSON endpoint (GET /api/notes, 20 notes)
+    through nginx, by wrk inside the host on its loopback, for each gunicorn setting, each
+    rendered by site.yml. The app entry leaves websockets out: an app with websockets runs
+    one worker by design."""
+    addresses = bench.start(["serving"])
+    address = addresses["serving"]
+    groups = {"app": ["serving"], "web": ["serving"], "redis": ["serving"]}
+    inventory = bench.inventory("serving", groups, addresses)
+    entry = {key: value for key, value in bench.entry.items() if key != "websockets"}
+    results = []
+    for worker_class, workers, threads in [("default", None, None), *SWEEP]:
+        gunicorn = {}
+        if worker_class != "default":
+            gunicorn = {"worker_class": worker_class, "threads": threads}
+            if workers is not None:
+                gunicorn["workers"] = workers
+        variables = bench.work / "serving.json"
+        variables.write_text(json.dumps({"flask_apps": [{**entry, "gunicorn": gunicorn}]}))
+        bench.playbook("site.yml", inventory, "-e", f"@{variables}", label="serving")
+        if not results:
+            bench.ssh(address, "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk "
+                               ">/dev/null && for i in $(seq 20); do curl -fs -o /dev/null "
+                               "-H 'Content-Type: application/json' -d '{\"body\": \"note\"}' "
+                               "http://127.0.0.1/api/notes; done")  # fmt: skip
+        bench.ssh(address, "curl -fs -o /dev/null http://127.0.0.1/api/notes")  # warm
+        conf = "/projects/demo/web/config/gunicorn.conf.py"
+        config = bench.ssh(address, f"sudo grep -E '^(workers|threads|worker_class) ' {conf}")
+        config = config.stdout
+        output = bench.ssh(address, f"wrk -t2 -c32 -d{seconds}s http://127.0.0.1/api/notes").stdout
+        if "Non-2xx" in output or "Socket errors" in output:
+            raise RuntimeError(f"wrk saw errors for {gunicorn}:\n{output}")
+        rate = float(WRK.search(output).group(1))
+        setting = dict(re.findall(r"^(\w+) = (\S+)", config, re.M))
+        results.append({"setting": worker_class if worker_class == "default" else setting,
+                        "rendered": setting, "requests_per_second": rate})  # fmt: skip
+        log(f"serving: {setting} {rate:.0f} req/s")
+    bench.remove(["serving"])
+    return results
+
+
 def summary(times, rounds):
     medians = {name: statistics.median(values) for name, values in times.items() if values}
     goals = []
@@ -365,12 +432,33 @@ def main():
     parser.add_argument("--cluster-size", type=int, default=8)
     parser.add_argument("--no-cluster", action="store_true", help="leave the cluster out")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--serving", action="store_true",
+                        help="only the sweep of gunicorn settings with wrk")  # fmt: skip
+    parser.add_argument("--wrk-seconds", type=int, default=10)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="flask-toolkit-bench-"))
     bench = Bench(work, args.cluster_size)
     bench.prepare()
+    if args.serving:
+        sweep = serving_round(bench, args.wrk_seconds)
+        best = max(sweep, key=lambda item: item["requests_per_second"])
+        default = sweep[0]
+        print(f"{'gunicorn setting (rendered)':<58} {'req/s':>8}")
+        for item in sweep:
+            label = ("default: " if item is default else "") + " ".join(
+                f"{key}={value}" for key, value in item["rendered"].items()
+            )
+            print(f"{label:<58} {item['requests_per_second']:>8.0f}")
+        ratio = default["requests_per_second"] / best["requests_per_second"]
+        print(f"default / best: {ratio:.2f} (goal >= 0.95)")
+        if args.json:
+            Path(args.json).write_text(
+                json.dumps({"sweep": sweep, "default_over_best": round(ratio, 3)}, indent=2) + "\n"
+            )
+        bench.remove(["serving"])
+        return
     times = {name: [] for name in LABELS}
-    steps = [bench.floor_round, bench.toolkit_round, bench.peer_round]
+    steps = [bench.floor_round, bench.toolkit_round, bench.peer_round, bench.mitogen_round]
     try:
         for number in range(args.rounds):
             # A B, then B A: drift of the machine during a round falls on both sides.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Usage: molecule/image/build.sh [bookworm|trixie]        (default: bookworm)
+# Usage: molecule/image/build.sh [bookworm|trixie|bookworm-ssh]        (default: bookworm)
 #
 # Builds a Debian systemd test-host image, reproducibly and only when its recipe changes:
-#   bookworm -> flask-toolkit/debian12-systemd, trixie -> flask-toolkit/debian13-systemd.
+#   bookworm -> flask-toolkit/debian12-systemd, trixie -> flask-toolkit/debian13-systemd;
+#   bookworm-ssh -> flask-toolkit/debian12-ssh: the first with sshd and a sudo user
+#   (Dockerfile.ssh), reached over SSH as users reach servers (scripts/bench, mitogen scenario).
 #
 # No image registry is reachable, so the base is made here: debootstrap (minbase, the suite)
 # into a folder, imported with `docker import`. The Dockerfile next to this script adds systemd;
@@ -14,6 +16,19 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 suite=${1:-bookworm}
+if [ "$suite" = bookworm-ssh ]; then
+  base=$("$here/build.sh" bookworm)
+  recipe_hash=$( (docker image inspect -f '{{.Id}}' "$base"; cat "$here/Dockerfile.ssh") | sha256sum | cut -c1-12)
+  image="flask-toolkit/debian12-ssh:$recipe_hash"
+  if ! docker image inspect "$image" >/dev/null 2>&1; then
+    echo "[image] building $image" >&2
+    docker build --quiet --build-arg BASE_IMAGE="$base" -f "$here/Dockerfile.ssh" \
+      --label "org.flask-toolkit.recipe=$recipe_hash" -t "$image" "$here" >&2
+  fi
+  docker tag "$image" flask-toolkit/debian12-ssh:latest
+  echo flask-toolkit/debian12-ssh:latest
+  exit 0
+fi
 case $suite in
   bookworm) release=12 ;;
   trixie) release=13 ;;
