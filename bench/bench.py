@@ -1,17 +1,19 @@
 """The benchmark: how long the toolkit takes, reached as users reach servers (SSH, as a sudo
 user), against what the same work costs by hand. Run through scripts/bench.
 
-Each round starts fresh hosts (containers of molecule/image/Dockerfile.ssh) and measures, the
-toolkit and the hand-written peer (bench/peer) in alternating order:
+Each round starts fresh hosts (containers of molecule/image/Dockerfile.ssh) and measures, in
+an order that alternates from round to round:
   floor            apt-get install of the packages + ship the wheels + venv and pip install
   cold, no-op      site.yml on a fresh host, then again (changed=0)
   deploy           deploy.yml of the live version (changed=0) and of changed code, and that
                    deploy's floor: ship the code, make a venv from the wheels on the host,
                    start gunicorn, get a 200 from its health check
-  peer             bench/peer/site.yml, cold and no-op
+  peer             the hand-written playbook bench/peer/site.yml, cold and no-op
+  mitogen          site.yml cold and no-op, and the changed-code deploy, under mitogen
   cluster          site.yml on 8 app hosts behind one web host (with redis and the database),
                    cold and no-op, and the floor run on all of them at once
 It prints the medians and the ratios against the goals, and writes them as JSON (--json).
+--serving instead sweeps gunicorn settings with wrk (serving_round).
 A benchmark, not a test: every run must succeed, but no figure fails it.
 """
 
@@ -349,7 +351,7 @@ SWEEP = [
 WRK = re.compile(r"Requests/sec:\s+([0-9.]+)")
 
 
-def serving_round(bench, seconds):
+def serving_round(bench, seconds, only=None):
     """Requests per second of the sample app's JSON endpoint (GET /api/v1/notes, 20 notes)
     through nginx, by wrk inside the host on its loopback, for each gunicorn setting, each
     rendered by site.yml. The app entry leaves websockets out: an app with websockets runs
@@ -361,7 +363,8 @@ def serving_round(bench, seconds):
     entry = {key: value for key, value in bench.entry.items() if key != "websockets"}
     entry["source"] = {"path": str(ROOT / "sample_app")}
     results = []
-    for worker_class, workers, threads in [("default", None, None), *SWEEP]:
+    sweep = [item for item in SWEEP if only in (None, item[0])]
+    for worker_class, workers, threads in [("default", None, None), *sweep]:
         gunicorn = {}
         if worker_class != "default":
             gunicorn = {"worker_class": worker_class, "threads": threads}
@@ -441,12 +444,13 @@ def main():
     parser.add_argument("--serving", action="store_true",
                         help="only the sweep of gunicorn settings with wrk")  # fmt: skip
     parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument("--worker-class", help="sweep only this worker class (and the default)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="flask-toolkit-bench-"))
     bench = Bench(work, args.cluster_size)
     bench.prepare()
     if args.serving:
-        sweep = serving_round(bench, args.wrk_seconds)
+        sweep = serving_round(bench, args.wrk_seconds, args.worker_class)
         best = max(sweep, key=lambda item: item["requests_per_second"])
         default = sweep[0]
         print(f"{'gunicorn setting (rendered)':<58} {'req/s':>8}")

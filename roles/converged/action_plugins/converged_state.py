@@ -215,24 +215,28 @@ class ActionModule(ActionBase):
             "hosts": others,
         }
 
+    def _probes(self, task_vars):
+        apps = self._templar.template(task_vars.get("flask_resolved_apps") or [])
+        group_names = task_vars.get("group_names") or []
+        return probes(apps, web="web" in group_names, app_host="app" in group_names)
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         fast_path = args.pop("fast_path", True)
         # check: this run's inputs; record: those the check of this run computed.
-        args.setdefault("fingerprint", fingerprint(self._inputs(task_vars)))
+        if "fingerprint" not in args:
+            args["fingerprint"] = fingerprint(self._inputs(task_vars))
         result.update(fingerprint=args["fingerprint"], projects=args.get("projects"))
-        if args["mode"] == "check" and not fast_path:
-            result.update(changed=False, converged=False, reasons=["converged_fast_path is off"])
-            return result
-        group_names = task_vars.get("group_names") or []
-        try:
-            apps = self._templar.template(task_vars.get("flask_resolved_apps") or [])
-            args["probes"] = probes(apps, web="web" in group_names, app_host="app" in group_names)
-        except Exception:  # noqa: BLE001 - inputs that do not resolve: the checks say why
-            reasons = ["the app model does not resolve"]
-            result.update(changed=False, converged=False, reasons=reasons)
-            return result
+        if args["mode"] == "check":
+            if not fast_path:
+                return {**result, "changed": False, "converged": False,
+                        "reasons": ["converged_fast_path is off"]}  # fmt: skip
+            try:
+                args["probes"] = self._probes(task_vars)
+            except Exception:  # noqa: BLE001 - inputs that do not resolve: the checks say why
+                return {**result, "changed": False, "converged": False,
+                        "reasons": ["the app model does not resolve"]}  # fmt: skip
         result.update(
             self._execute_module(
                 module_name="converged_state", module_args=args, task_vars=task_vars

@@ -303,6 +303,11 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    recorded = read_record(params["state_file"]) if params["mode"] == "check" else None
+    # No record, or other inputs: a complete run follows, and the host need not be read.
+    if params["mode"] == "check" and (recorded or {}).get("fingerprint") != params["fingerprint"]:
+        reasons = differences(recorded, params["fingerprint"], None)
+        module.exit_json(changed=False, converged=False, reasons=reasons)
     try:
         now = observe(params)
     except (OSError, xmlrpc.client.Error) as error:
@@ -312,7 +317,7 @@ def main():
         if not module.check_mode:
             write_record(params["state_file"], {"fingerprint": params["fingerprint"], **now})
         module.exit_json(changed=False, converged=True, reasons=[])
-    reasons = differences(read_record(params["state_file"]), params["fingerprint"], now)
+    reasons = differences(recorded, params["fingerprint"], now)
     if not reasons:
         reasons = [
             failure
