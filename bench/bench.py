@@ -329,9 +329,9 @@ class Bench:
 
     def cluster_round(self, times):
         apps = [f"app{index}" for index in range(1, self.cluster_size + 1)]
-        names = ["web", *apps]
+        names = ["web1", *apps]
         addresses = self.start(names)
-        groups = {"web": ["web"], "redis": ["web"], "db": ["web"], "app": apps}
+        groups = {"web": ["web1"], "redis": ["web1"], "db": ["web1"], "app": apps}
         inventory = self.inventory("cluster", groups, addresses)
         times["cluster_cold"].append(self.playbook("site.yml", inventory, label="cluster_cold"))
         times["cluster_noop"].append(self.playbook("site.yml", inventory, want_changed=0,
@@ -479,7 +479,7 @@ def main():
                 log(f"round {number + 1}/{args.rounds}: {step.__name__}")
                 step(times)
     finally:
-        names = ["one", "peer", "floor", "web"] + [
+        names = ["one", "peer", "floor", "web1", "serving"] + [
             f"app{index}" for index in range(1, args.cluster_size + 1)
         ]
         bench.remove(names)
