@@ -192,6 +192,8 @@ def test_record_is_written_for_root_only(tmp_path):
     module.write_record(str(path), {"fingerprint": "f"})
     assert module.read_record(str(path)) == {"fingerprint": "f"}
     assert os.stat(path).st_mode & 0o777 == 0o600
+    # Its folder stays readable: nginx reads the maintenance flags kept next to it.
+    assert os.stat(path.parent).st_mode & 0o777 == 0o755
     path.write_text("not json")
     assert module.read_record(str(path)) is None
 

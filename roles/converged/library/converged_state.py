@@ -280,7 +280,9 @@ def read_record(path):
 
 
 def write_record(path, record):
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    # The folder is shared (the maintenance flags live next to it, read by nginx): only the
+    # record itself is for root alone.
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     temporary = f"{path}.tmp"
     with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
         json.dump(record, handle, sort_keys=True)
