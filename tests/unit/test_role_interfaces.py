@@ -70,6 +70,10 @@ def test_templates_are_overridable_and_managed(role):
     """Each template starts with the ansible_managed comment and is found through the
     flask_template lookup, which prefers the one in flask_templates_dir (templates/README.md)."""
     tasks = "".join(path.read_text() for path in (role / "tasks").glob("*.yml"))
+    # flask_files tasks take their entries from the role's vars
+    tasks += (
+        (role / "vars" / "main.yml").read_text() if (role / "vars" / "main.yml").exists() else ""
+    )
     for template in (role / "templates").rglob("*.j2"):
         relative = template.relative_to(role / "templates").as_posix()
         text = template.read_text()
