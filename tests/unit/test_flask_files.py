@@ -168,3 +168,20 @@ def test_the_action_takes_each_kind_of_entry():
         {"path": "/g", "state": "absent"},
     ]:
         assert action.check_entry(entry) is None
+
+
+def test_a_folder_linked_elsewhere_counts_as_the_folder(tmp_path):
+    (tmp_path / "disk").mkdir()
+    os.chmod(tmp_path / "disk", 0o750)
+    (tmp_path / "data").symlink_to(tmp_path / "disk")
+    entry = {"path": str(tmp_path / "data"), "state": "directory", "owner": OWNER,
+             "group": GROUP, "mode": "0750"}  # fmt: skip
+    assert apply([entry]).changed == []
+
+
+def test_a_setgid_folder_keeps_its_bit(tmp_path):
+    entry = {"path": str(tmp_path / "run"), "state": "directory", "owner": OWNER,
+             "group": GROUP, "mode": "2750"}  # fmt: skip
+    assert apply([entry]).changed == [entry["path"]]
+    assert stat.S_IMODE(os.stat(tmp_path / "run").st_mode) == 0o2750
+    assert apply([entry]).changed == []

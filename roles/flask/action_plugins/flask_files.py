@@ -53,6 +53,8 @@ class ActionModule(ActionBase):
                     include_ansible_managed="ansible_managed" not in variables,
                 )
             )
+        else:  # pragma: no cover - the line every template starts with, at least
+            variables.setdefault("ansible_managed", "Ansible managed")
         folders = [*task_vars.get("ansible_search_path", []), os.path.dirname(source)]
         searchpath = [path for folder in folders for path in (f"{folder}/templates", folder)]
         templar = self._templar.copy_with_new_env(
