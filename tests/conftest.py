@@ -1,5 +1,6 @@
 """Makes the toolkit's Ansible plugins and modules importable by the unit tests."""
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -12,3 +13,17 @@ sys.path[:0] = [
     str(ROOT / "roles" / "firewall" / "filter_plugins"),
     str(ROOT / "roles" / "tls" / "filter_plugins"),
 ]
+
+
+def load_action_and_module(role, name):
+    """A role's action plugin and the module of the same name, as (action, module): Ansible
+    pairs them by their name, so they are loaded from their files under names of their own."""
+    loaded = []
+    for kind, folder in (("action", "action_plugins"), ("module", "library")):
+        spec = importlib.util.spec_from_file_location(
+            f"{name}_{kind}", ROOT / "roles" / role / folder / f"{name}.py"
+        )
+        plugin = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(plugin)
+        loaded.append(plugin)
+    return tuple(loaded)

@@ -2,7 +2,6 @@
 complete run left on a host (the host)."""
 
 import http.server
-import importlib.util
 import json
 import os
 import re
@@ -10,21 +9,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import load_action_and_module
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLE = ROOT / "roles" / "converged"
 
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# The action plugin and the module share their name, as Ansible pairs them.
-action = load("converged_action", ROLE / "action_plugins" / "converged_state.py")
-module = load("converged_module", ROLE / "library" / "converged_state.py")
+action, module = load_action_and_module("converged", "converged_state")
 
 
 # ------------------------------------------------------------------ the control node's half

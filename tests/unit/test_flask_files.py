@@ -2,28 +2,15 @@
 
 import base64
 import grp
-import importlib.util
 import os
 import pwd
 import stat
 import subprocess
-from pathlib import Path
 
 import pytest
+from conftest import load_action_and_module
 
-ROOT = Path(__file__).resolve().parents[2]
-FLASK = ROOT / "roles" / "flask"
-
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-module = load("flask_files_module", FLASK / "library" / "flask_files.py")
-action = load("flask_files_action", FLASK / "action_plugins" / "flask_files.py")
+action, module = load_action_and_module("flask", "flask_files")
 
 OWNER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
