@@ -9,8 +9,8 @@ import threading
 from balancer_member import mark, parse
 from deploy_lock import create_lock, read_lock
 from deploy_state import describe_release, list_ids, read_json, sha1
-from release_links import ensure_storage, place_link
-from web_ready import answering, tail
+from release_build import ensure_storage, place_link
+from web_color import answering, tail
 
 ME = os.getuid(), os.getgid()
 

@@ -1,5 +1,6 @@
 """Releases under load, in order: converge deployed 1.0.0; 2.0.0 goes live, 3.0.0 fails its
-health check and is not switched in, a rollback brings back 1.0.0; not one request fails.
+health check and is not switched in, 3.1.0 fails to load and is never started, a rollback
+brings back 1.0.0; not one request fails.
 Then: a redeploy of the live version changes nothing, a second deploy at once is refused,
 a stale lock is reported and can be broken, pruning keeps what it must, maintenance mode.
 
@@ -70,6 +71,22 @@ def test_4_failed_health_check_keeps_version_2_live(host, deploy, load, live, ve
     assert stats.get("version 3.0.0", 0) == 0, stats
 
 
+def test_4_1_release_that_does_not_load_is_never_started(host, deploy, live, version_on_host):
+    before = live()
+    deployed = deploy("3.1.0")
+    print(f"deploy 3.1.0 (does not import): {deployed.seconds:.1f} s")
+    assert deployed.returncode != 0, deployed
+    assert re.search(r"demo-web: release [0-9a-f]{12} \(3\.1\.0\) failed its import check",
+                     deployed.message), deployed  # fmt: skip
+    log = re.search(r"Log: (/projects/\S+/deploy\.log)", deployed.message).group(1)
+    assert "3.1.0 does not import, on purpose" in host.file(log).content_string
+    failed = json.loads(host.file(log.replace("deploy.log", ".failed.json")).content_string)
+    assert failed["check"] == "import"
+    assert not host.file(log.replace("deploy.log", ".release.json")).exists
+    assert version_on_host() == "2.0.0"
+    assert live() == before
+
+
 def test_5_rollback_goes_back_to_version_1(load, live, version_on_host):
     with load() as stats:
         rollback = run("playbooks/rollback.yml")
@@ -136,16 +153,22 @@ def test_8_pruning_keeps_the_newest_good_releases_and_the_newest_failed(host, de
     state = live()
     kept = host.check_output(f"ls {APP_ROOT}/releases").split()
     releases = {name for name in kept if re.match(r"^[0-9a-f]{12}$", name)}
-    versions = {
-        json.loads(host.file(f"{APP_ROOT}/releases/{release}/.release.json").content_string)[
-            "version"
-        ]
-        for release in releases
-        if host.file(f"{APP_ROOT}/releases/{release}/.release.json").exists
-    }
+
+    def read(release, name):
+        record = host.file(f"{APP_ROOT}/releases/{release}/{name}")
+        return json.loads(record.content_string) if record.exists else None
+
+    records = [
+        (read(release, ".release.json"), read(release, ".failed.json")) for release in releases
+    ]
+    versions = {built["version"] for built, _ in records if built}
+    failed = [failure["check"] for _, failure in records if failure]
     assert state["version"] == "4.0.0"
-    # 4.0.0 (live) and 2.0.0 (live before it) are the two newest good ones; 3.0.0 failed.
-    assert versions == {"4.0.0", "2.0.0", "3.0.0"}, kept
+    # 4.0.0 (live) and 2.0.0 (live before it) are the two newest good ones; of the failed
+    # ones only the newest is kept, 3.1.0, which failed to load (and 3.0.0 is gone).
+    assert versions == {"4.0.0", "2.0.0"}, kept
+    assert failed == ["import"], kept
+    assert len(releases) == 3, kept
     assert host.file(f"{APP_ROOT}/app").linked_to == f"{APP_ROOT}/releases/{state['release']}"
 
 

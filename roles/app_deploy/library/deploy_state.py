@@ -43,6 +43,10 @@ wheelhouses:
   description: Ids of the wheelhouses in the requirements folder.
   type: list
   returned: always
+complete_wheelhouses:
+  description: Those of RV(wheelhouses) that are complete (unpacked to the end).
+  type: list
+  returned: always
 checksums:
   description: SHA-1 of each of O(files), in order; null for a missing file.
   type: list
@@ -118,11 +122,17 @@ def main():
         }
     except ValueError as error:
         module.fail_json(msg=f"a deploy record of the app is not valid JSON: {error}")
+    wheelhouses = list_ids(params["requirements_dir"])
     module.exit_json(
         changed=False,
         state=state,
         releases=releases,
-        wheelhouses=list_ids(params["requirements_dir"]),
+        wheelhouses=wheelhouses,
+        complete_wheelhouses=[
+            name
+            for name in wheelhouses
+            if os.path.exists(os.path.join(params["requirements_dir"], name, ".complete"))
+        ],
         checksums=[sha1(path) for path in params["files"]],
     )
 

@@ -1,0 +1,286 @@
+#!/usr/bin/python
+"""Start one color's web program on a release and check it, or stop it: one call each."""
+
+DOCUMENTATION = r"""
+module: web_color
+short_description: Start a color's web program on a release and check its health, or stop it
+description:
+  - C(stopped) waits O(drain) seconds (for what is already queued to the program), removes
+    the program's link from supervisor's conf.d and runs C(supervisorctl update PROGRAM),
+    which stops it gracefully, whatever its state (running, starting, backing off), and
+    unloads it. A program supervisor does not know is fine.
+  - C(started) first stops what an unfinished run left in that color, removes its old
+    socket, points the color's slot at O(release), links the program into conf.d and lets
+    supervisor start it. It then waits until the program answers on O(socket), failing at
+    once when supervisor reports it dead, with the last lines of O(logs); and asks
+    O(health_path) until it answers 200, a few tries a second apart, failing with the
+    status and the body of the last answer.
+options:
+  state:
+    description: started or stopped.
+    type: str
+    choices: [started, stopped]
+    required: true
+  program:
+    description: The supervisor program of the color.
+    type: str
+    required: true
+  conf_dir:
+    description: Where the web programs' supervisor files are, one PROGRAM.conf each.
+    type: path
+    default: /etc/supervisor/flask-web
+  enabled_dir:
+    description: supervisor's conf.d, where a link to a program's file enables it.
+    type: path
+    default: /etc/supervisor/conf.d
+  drain:
+    description: Seconds to wait before a stop.
+    type: int
+    default: 0
+  socket:
+    description: The unix socket the program binds.
+    type: path
+  slot:
+    description: The color's slot, a link to the release the program runs.
+    type: path
+  release:
+    description: What the slot points to (a release id, relative to the slot's folder).
+    type: str
+  timeout:
+    description: Seconds to wait for the program to listen.
+    type: int
+    default: 60
+  health_path:
+    description: The health check's path.
+    type: str
+    default: /healthz
+  host_header:
+    description: The Host header of the health check.
+    type: str
+    default: localhost
+  health_tries:
+    description: Tries of the health check, a second apart.
+    type: int
+    default: 5
+  logs:
+    description: Log files whose last lines go into the failure message.
+    type: list
+    elements: path
+    default: []
+  lines:
+    description: How many lines of each log.
+    type: int
+    default: 15
+"""
+
+RETURN = r"""
+state:
+  description: supervisor's state of the program when the wait ended (started).
+  type: str
+  returned: when started
+seconds:
+  description: How long the program took to listen (started).
+  type: float
+  returned: when started
+status:
+  description: The health check's last HTTP status (started), or null.
+  type: int
+  returned: when started
+"""
+
+import http.client
+import os
+import socket
+import time
+from collections import deque
+
+from ansible.module_utils.basic import AnsibleModule
+
+# States of a program that will not bring its socket up without help.
+DEAD = ("BACKOFF", "EXITED", "FATAL", "STOPPED", "UNKNOWN")
+
+
+class Unhealthy(Exception):
+    def __init__(self, msg, **details):
+        super().__init__(msg)
+        self.details = details
+
+
+class UnixConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket."""
+
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def answering(path):
+    """Whether gunicorn answers on the socket: any reply to a request. The socket accepts
+    connections before gunicorn has loaded the app (flask-socket-keeper holds it)."""
+    if not os.path.exists(path):
+        return False
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.settimeout(1)
+        probe.connect(path)
+        probe.sendall(b"HEAD / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        return bool(probe.recv(1))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+def health(path, url, host, timeout=10):
+    """(status, body) of a GET of url on the unix socket path."""
+    connection = UnixConnection(path, timeout)
+    try:
+        connection.request("GET", url, headers={"Host": host})
+        answer = connection.getresponse()
+        return answer.status, answer.read(2000).decode(errors="replace")
+    finally:
+        connection.close()
+
+
+def tail(path, lines):
+    try:
+        with open(path, errors="replace") as handle:
+            return "".join(deque(handle, lines))
+    except OSError as error:
+        return f"({error.strerror})\n"
+
+
+def replace_link(path, target):
+    """Point the link path at target in one rename; whether it changed."""
+    if os.path.islink(path) and os.readlink(path) == target:
+        return False
+    temporary = f"{path}.new"
+    if os.path.lexists(temporary):
+        os.unlink(temporary)
+    os.symlink(target, temporary)
+    os.replace(temporary, path)
+    return True
+
+
+class Supervisor:
+    def __init__(self, module):
+        self.module = module
+
+    def status(self, program):
+        _, out, _ = self.module.run_command(["supervisorctl", "status", program])
+        fields = out.split()
+        return out.strip(), fields[1] if len(fields) > 1 else "UNKNOWN"
+
+    def update(self, program):
+        """supervisorctl update PROGRAM: whether it added or removed the program."""
+        rc, out, err = self.module.run_command(["supervisorctl", "update", program])
+        if rc != 0 and "no such group" not in out:
+            self.module.fail_json(msg=f"supervisorctl update {program}: {out}{err}", rc=rc)
+        return "added process group" in out or "removed process group" in out
+
+
+def stop(supervisor, params):
+    """Disable and unload the program; whether anything changed."""
+    if params["drain"]:
+        time.sleep(params["drain"])
+    changed = False
+    if os.path.lexists(params["enabled"]):
+        os.unlink(params["enabled"])
+        changed = True
+    return supervisor.update(params["program"]) or changed
+
+
+def wait_listening(supervisor, params):
+    """Seconds until the program answers; raises Unhealthy when it dies or never listens."""
+    start = time.monotonic()
+    state, status, next_status = "STARTING", "", start
+    while time.monotonic() - start < params["timeout"]:
+        if answering(params["socket"]):
+            return time.monotonic() - start
+        if time.monotonic() >= next_status:
+            status, state = supervisor.status(params["program"])
+            if state in DEAD:
+                break
+            next_status = time.monotonic() + 0.5
+        time.sleep(0.1)
+    why = f"is {state}" if state in DEAD else f"did not listen within {params['timeout']} s"
+    logs = "".join(
+        f"--- last lines of {path}:\n{tail(path, params['lines'])}" for path in params["logs"]
+    )
+    raise Unhealthy(
+        f"{params['program']} {why} (supervisor: {status or 'no status'}).\n{logs}",
+        state=state,
+        seconds=time.monotonic() - start,
+    )
+
+
+def check_health(params):
+    """The health check's status once it is 200; raises Unhealthy after the last try."""
+    status, body = None, ""
+    for attempt in range(params["health_tries"]):
+        if attempt:
+            time.sleep(1)
+        try:
+            status, body = health(params["socket"], params["health_path"], params["host_header"])
+        except OSError as error:
+            status, body = None, str(error)
+        if status == 200:
+            return status
+    raise Unhealthy(
+        f"{params['program']}: {params['health_path']} answered {status or 'nothing'} "
+        f"after {params['health_tries']} tries: {body}",
+        status=status,
+        body=body,
+    )
+
+
+def start(supervisor, params):
+    stop(supervisor, {**params, "drain": 0})
+    if os.path.lexists(params["socket"]):
+        os.unlink(params["socket"])
+    replace_link(params["slot"], params["release"])
+    replace_link(params["enabled"], params["conf"])
+    supervisor.update(params["program"])
+    seconds = wait_listening(supervisor, params)
+    return {"state": "RUNNING", "seconds": round(seconds, 2), "status": check_health(params)}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "state": {"type": "str", "choices": ["started", "stopped"], "required": True},
+            "program": {"type": "str", "required": True},
+            "conf_dir": {"type": "path", "default": "/etc/supervisor/flask-web"},
+            "enabled_dir": {"type": "path", "default": "/etc/supervisor/conf.d"},
+            "drain": {"type": "int", "default": 0},
+            "socket": {"type": "path"},
+            "slot": {"type": "path"},
+            "release": {"type": "str"},
+            "timeout": {"type": "int", "default": 60},
+            "health_path": {"type": "str", "default": "/healthz"},
+            "host_header": {"type": "str", "default": "localhost"},
+            "health_tries": {"type": "int", "default": 5},
+            "logs": {"type": "list", "elements": "path", "default": []},
+            "lines": {"type": "int", "default": 15},
+        },
+        required_if=[("state", "started", ("socket", "slot", "release"))],
+    )
+    supervisor = Supervisor(module)
+    params = dict(module.params)
+    params["conf"] = os.path.join(params["conf_dir"], f"{params['program']}.conf")
+    params["enabled"] = os.path.join(params["enabled_dir"], f"{params['program']}.conf")
+    if params["state"] == "stopped":
+        module.exit_json(changed=stop(supervisor, params))
+    try:
+        module.exit_json(changed=True, **start(supervisor, params))
+    except Unhealthy as failure:
+        module.fail_json(msg=str(failure), **failure.details)
+
+
+if __name__ == "__main__":
+    main()
