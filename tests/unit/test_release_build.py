@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pip
 import pytest
-from release_build import StepFailed, as_user, build, unpack
+from release_build import StepFailed, as_user, build, unpack, venv_donor
 
 OWNER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -47,18 +47,20 @@ def params(tmp_path):
         "pip": [str(Path(pip.__file__).parent)],
         "pip_args": ["--no-index"],
         "package": False,
+        "venv_from": "",
         "storage": str(tmp_path / "shared"),
         "links": [{"path": "instance", "storage": "instance", "type": "directory"}],
         "owner": OWNER,
         "group": GROUP,
         "check": [sys.executable, "-c", "import os, wsgi, app; print(os.getcwd())"],
-        "info": {"id": "0123456789ab", "version": "1.0"},
+        "info": {"id": "0123456789ab", "version": "1.0", "requirements": "aaaaaaaaaaaa"},
     }
 
 
 def test_a_release_is_built_linked_compiled_and_marked(params):
-    seconds, warnings = build(params)
+    seconds, warnings, donor = build(params)
     release = Path(params["release"])
+    assert donor is None
     assert list(seconds) == ["wheelhouse", "source", "requirements", "links", "compile", "check"]
     assert warnings == []
     assert (Path(params["wheelhouse"]) / ".complete").exists()
@@ -68,6 +70,44 @@ def test_a_release_is_built_linked_compiled_and_marked(params):
     assert (release / "wsgi.py").stat().st_mode & 0o7777 == 0o755  # no setuid from the archive
     info = json.loads((release / ".release.json").read_text())
     assert info["version"] == "1.0" and info["built_at"].endswith("Z")
+
+
+def next_release(params, **more):
+    release = str(Path(params["release"]).with_name("fedcba987654"))
+    return {**params, "release": release, "info": {**params["info"], "id": "fedcba987654"}, **more}
+
+
+def test_a_release_of_the_same_requirements_starts_from_a_linked_copy_of_its_venv(params):
+    build(params)
+    donor = Path(params["release"]) / "venv"
+    script = donor / "bin" / "tool"
+    script.write_text(f"#!{donor}/bin/python\nprint('tool')\n")
+    script.chmod(0o755)
+    site = next(donor.glob("lib/python*/site-packages"))
+    (site / "shared_module.py").write_text("VALUE = 2\n")
+    later = next_release(params, venv_from=params["release"])
+    _, _, used = build(later)
+    venv = Path(later["release"]) / "venv"
+    assert used == params["release"]
+    assert (venv / "bin" / "tool").read_text().startswith(f"#!{venv}/bin/python\n")
+    assert script.read_text().startswith(f"#!{donor}/bin/python\n")  # the donor's is untouched
+    assert str(donor) not in (venv / "pyvenv.cfg").read_text()
+    copied = next(venv.glob("lib/python*/site-packages")) / "shared_module.py"
+    assert copied.stat().st_ino == (site / "shared_module.py").stat().st_ino
+    prefix = subprocess.run([venv / "bin" / "python", "-c", "import sys; print(sys.prefix)"],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert prefix.strip() == str(venv)
+
+
+def test_a_venv_of_other_requirements_or_a_failed_release_is_not_copied(params):
+    build(params)
+    other = next_release(params, venv_from=params["release"])
+    other["info"] = {**other["info"], "requirements": "bbbbbbbbbbbb"}
+    assert build(other)[2] is None
+    assert venv_donor(next_release(params, venv_from=params["release"])) == params["release"]
+    assert venv_donor(next_release(params, venv_from=params["release"], package=True)) is None
+    (Path(params["release"]) / ".failed.json").write_text("{}")
+    assert build(next_release(params, venv_from=params["release"]))[2] is None
 
 
 def test_an_unfinished_release_is_cleared_and_a_complete_wheelhouse_kept(params):

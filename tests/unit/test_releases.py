@@ -8,6 +8,7 @@ from releases import (
     app_deploy_pending,
     app_deploy_rollback_target,
     app_deploy_rollout_order,
+    app_deploy_venv_source,
     good_releases,
 )
 
@@ -37,6 +38,13 @@ def test_keep_the_newest_good_ones_and_the_newest_failed():
 def test_the_live_release_is_kept_even_when_just_built():
     history = [{"release": "new"}, *HISTORY]
     assert app_deploy_keep(history, RELEASES, "new", 1) == ["new", "v3"]
+
+
+def test_the_release_the_old_color_still_runs_is_kept_until_it_stops():
+    history = [{"release": "new"}, *HISTORY]
+    assert app_deploy_keep(history, RELEASES, "new", 1, "v4") == ["new", "v4", "v3"]
+    assert app_deploy_keep(history, RELEASES, "new", 2, "v4") == ["new", "v4", "v3"]
+    assert app_deploy_keep(history, RELEASES, "new", 1, "gone") == ["new", "v3"]
 
 
 def test_rollback_goes_to_the_newest_good_release_that_is_not_live():
@@ -148,3 +156,16 @@ def test_the_rollout_takes_the_hosts_with_a_switch_app_hosts_first():
     }
     hosts = ["app1", "app2", "both", "worker1", "worker2"]
     assert app_deploy_rollout_order(hosts, hostvars) == ["app1", "both", "worker1", "worker2"]
+
+
+def test_a_venv_comes_from_the_newest_good_release_of_the_same_requirements():
+    releases = {
+        **RELEASES,
+        "v1": {**GOOD, "requirements": "r1"},
+        "v2": {**GOOD, "requirements": "r1"},
+        "v3": {**RELEASES["v3"], "requirements": "r1"},  # failed: never a source
+        "v4": {**GOOD, "requirements": "r4"},
+    }
+    assert app_deploy_venv_source(HISTORY, releases, "r1") == "v1"
+    assert app_deploy_venv_source(HISTORY, releases, "r4") == "v4"
+    assert app_deploy_venv_source(HISTORY, releases, "r9") == ""

@@ -6,7 +6,7 @@ import socketserver
 import threading
 
 import pytest
-from web_color import Unhealthy, check_health, health, replace_link, stop
+from web_color import Unhealthy, check_health, go_live, health, replace_link, stop
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -100,3 +100,59 @@ def test_stopping_unlinks_the_program_and_updates_supervisor(tmp_path):
     assert not os.path.lexists(enabled)
     assert not stop(supervisor, stop_params)  # nothing left to stop
     assert supervisor.updates == ["demo-web-blue", "demo-web-blue"]
+
+
+def live_params(tmp_path, socket_path, **more):
+    """A tree whose live socket and app link point at the blue color and its release."""
+    (tmp_path / "gunicorn.sock").symlink_to("gunicorn-blue.sock")
+    (tmp_path / "app").symlink_to("releases/old")
+    tree = {"live_socket": str(tmp_path / "gunicorn.sock"), "url": None,
+            "old_socket": str(tmp_path / "gunicorn-blue.sock"), "app_link": str(tmp_path / "app"),
+            "app_target": "releases/new", "state_file": str(tmp_path / "state.json"),
+            "state_content": '{"release": "new"}\n'}  # fmt: skip
+    return params(socket_path, **{**tree, **more})
+
+
+def test_going_live_points_the_socket_checks_through_it_then_links_and_records(web, tmp_path):
+    Handler.answers = [200]
+    assert go_live(live_params(tmp_path, web)) == {"status": 200}
+    assert os.readlink(tmp_path / "gunicorn.sock") == os.path.basename(web)
+    assert os.readlink(tmp_path / "app") == "releases/new"
+    assert (tmp_path / "state.json").read_text() == '{"release": "new"}\n'
+    assert (tmp_path / "state.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_failed_check_after_the_switch_puts_the_old_color_back(web, tmp_path):
+    Handler.answers = [503, 503, 503]
+    with pytest.raises(Unhealthy, match="answered 503 after 3 tries"):
+        go_live(live_params(tmp_path, web))
+    assert os.readlink(tmp_path / "gunicorn.sock") == "gunicorn-blue.sock"
+    assert os.readlink(tmp_path / "app") == "releases/old"
+    assert not (tmp_path / "state.json").exists()
+
+
+def test_a_failed_first_switch_leaves_no_live_socket(web, tmp_path):
+    Handler.answers = [503, 503, 503]
+    with pytest.raises(Unhealthy):
+        go_live(live_params(tmp_path, web, old_socket=None))
+    assert not os.path.lexists(tmp_path / "gunicorn.sock")
+
+
+def test_a_state_that_cannot_be_written_puts_the_old_color_back(web, tmp_path):
+    Handler.answers = [200]
+    with pytest.raises(OSError):
+        go_live(live_params(tmp_path, web, state_file=str(tmp_path / "missing" / "state.json")))
+    assert os.readlink(tmp_path / "gunicorn.sock") == "gunicorn-blue.sock"
+    assert os.readlink(tmp_path / "app") == "releases/old"
+
+
+def test_the_check_after_the_switch_can_ask_over_http_with_the_host_header():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        Handler.answers = [200]
+        url = f"http://127.0.0.1:{server.server_port}/healthz"
+        assert health(None, url, "app.example") == (200, "/healthz for app.example: 200")
+    finally:
+        server.shutdown()
+        server.server_close()

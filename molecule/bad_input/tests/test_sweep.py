@@ -36,6 +36,7 @@ ROLE_CASES = {
     "converged_fast_path": "perhaps",
     "converged_state_file": "converged.json",
     "converged_probe_timeout": 0,
+    "app_deploy_venv_reuse": "perhaps",
     "app_deploy_break_lock": "perhaps",
     "app_deploy_rollback_to": "yesterday",
     "base_packages": "python3",

@@ -22,16 +22,28 @@ def good_releases(history, releases, extra=()):
     return good
 
 
-def app_deploy_keep(history, releases, live, keep):
-    """The releases to keep: the `keep` newest good ones (the live one first), and the newest
-    failed one, for its log."""
+def app_deploy_keep(history, releases, live, keep, retiring=""):
+    """The releases to keep: the `keep` newest good ones (the live one first), the one the old
+    color still runs until the switch's handler stops it (`retiring`), and the newest failed
+    one, for its log."""
     kept = good_releases(history, releases, extra=[live])[: int(keep)]
+    if retiring and retiring in releases and retiring not in kept:
+        kept.append(retiring)
     failed = sorted(
         (info["failed"].get("at", ""), release)
         for release, info in releases.items()
         if info.get("failed")
     )
     return kept + [release for _, release in failed[-1:] if release not in kept]
+
+
+def app_deploy_venv_source(history, releases, requirements):
+    """The newest good release built from the same requirements (whose virtualenv a new
+    release can start from), or ''."""
+    for release in good_releases(history, releases):
+        if releases[release].get("requirements") == requirements:
+            return release
+    return ""
 
 
 def app_deploy_rollback_target(history, releases, live, wanted=""):
@@ -129,6 +141,7 @@ class FilterModule:
             "app_deploy_pending": app_deploy_pending,
             "app_deploy_good": good_releases,
             "app_deploy_keep": app_deploy_keep,
+            "app_deploy_venv_source": app_deploy_venv_source,
             "app_deploy_rollback_target": app_deploy_rollback_target,
             "app_deploy_migrations": app_deploy_migrations,
             "app_deploy_live_by_host": app_deploy_live_by_host,

@@ -6,8 +6,9 @@ module: release_build
 short_description: Build a release of an app and check that it loads, as the app user
 description:
   - Unpacks the wheelhouse when the host has no complete one (its archive given), clears the
-    release folder and unpacks the source into it, makes its virtualenv, installs the locked
-    requirements, links its writable paths to the app's storage, compiles its Python files
+    release folder and unpacks the source into it, makes its virtualenv and installs the
+    locked requirements (or, from O(venv_from), hard-links a copy of a built virtualenv of the
+    same requirements), links its writable paths to the app's storage, compiles its Python files
     (on every core), runs the check command as the app user, and writes .release.json last:
     a folder without it is an unfinished build.
   - Fails with RV(check) C(build) or C(import), the step, and its output; the caller marks
@@ -50,6 +51,16 @@ options:
     description: Install the release folder itself as a package too.
     type: bool
     default: false
+  venv_from:
+    description:
+      - A built release of the same requirements whose virtualenv this one starts from: a copy
+        made of hard links (its files are never written again), with the paths that name the
+        folder rewritten (console scripts, activate scripts, pyvenv.cfg). No pip runs, and its
+        .pyc files are valid as they are.
+      - Ignored, and pip runs, when that release's .release.json names other requirements, it
+        is marked failed, or O(package) is set (the package is the new source).
+    type: str
+    default: ""
   storage:
     description: The app's persistent storage folder, the app user's; it outlives releases.
     type: path
@@ -86,6 +97,10 @@ check:
 seconds:
   description: Seconds each step took.
   type: dict
+  returned: success
+venv_from:
+  description: The release whose virtualenv was copied, or null when pip made it.
+  type: str
   returned: success
 """
 
@@ -243,8 +258,48 @@ def unpack_source(params):
     unpack(params["source_archive"], release)
 
 
+def venv_donor(params):
+    """The release folder whose virtualenv can be copied, or None."""
+    donor = params["venv_from"]
+    if not donor or params["package"] or os.path.exists(os.path.join(donor, ".failed.json")):
+        return None
+    try:
+        with open(os.path.join(donor, ".release.json")) as handle:
+            built = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    same = built.get("requirements") == params["info"].get("requirements")
+    return donor if same and os.path.exists(os.path.join(donor, "venv/bin/python")) else None
+
+
+def copy_venv(donor, release):
+    """The donor's virtualenv as hard links; the files naming its folder are rewritten as new
+    files (never through a link, which would change the donor's)."""
+    source, target = os.path.join(donor, "venv"), os.path.join(release, "venv")
+    run("build", "virtualenv", ["cp", "-a", "--link", source, target])
+    old, new = source.encode(), target.encode()
+    bin_dir = os.path.join(target, "bin")
+    names = [os.path.join(bin_dir, name) for name in os.listdir(bin_dir)]
+    for path in [os.path.join(target, "pyvenv.cfg"), *names]:
+        if os.path.islink(path) or not os.path.isfile(path):
+            continue
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if old not in data:
+            continue
+        fresh = f"{path}.new"
+        with open(fresh, "wb") as handle:
+            handle.write(data.replace(old, new))
+        shutil.copystat(path, fresh)
+        os.replace(fresh, path)
+
+
 def install_requirements(params):
     release, venv_python = params["release"], os.path.join(params["release"], "venv/bin/python")
+    donor = venv_donor(params)
+    if donor:
+        copy_venv(donor, release)
+        return donor
     run(
         "build",
         "virtualenv",
@@ -262,6 +317,7 @@ def install_requirements(params):
         + ([release] if params["package"] else []),
         cwd=release,
     )
+    return None
 
 
 def compile_release(params):
@@ -278,14 +334,14 @@ def compile_release(params):
 
 
 def build(params):
-    """Every step in order; returns (seconds per step, warnings)."""
-    release, seconds, warnings = params["release"], {}, []
+    """Every step in order; returns (seconds per step, warnings, the venv's donor or None)."""
+    release, seconds, warnings, donor = params["release"], {}, [], []
     owner = pwd.getpwnam(params["owner"]).pw_uid
     group = grp.getgrnam(params["group"]).gr_gid
     steps = [
         ("wheelhouse", lambda: ship_wheelhouse(params)),
         ("source", lambda: unpack_source(params)),
-        ("requirements", lambda: install_requirements(params)),
+        ("requirements", lambda: donor.append(install_requirements(params))),
         ("links", lambda: link_storage(release, params["storage"], params["links"], owner, group)),
         ("compile", lambda: warnings.extend(compile_release(params))),
         ("check", lambda: run("import", "check", params["check"], cwd=release,
@@ -301,7 +357,7 @@ def build(params):
     info = {**params["info"], "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     with open(os.path.join(release, ".release.json"), "w") as handle:
         handle.write(json.dumps(info, indent=4) + "\n")
-    return seconds, warnings
+    return seconds, warnings, donor[0]
 
 
 def main():
@@ -316,6 +372,7 @@ def main():
             "pip": {"type": "list", "elements": "str", "required": True},
             "pip_args": {"type": "list", "elements": "str", "default": []},
             "package": {"type": "bool", "default": False},
+            "venv_from": {"type": "str", "default": ""},
             "storage": {"type": "path", "required": True},
             "links": {"type": "list", "elements": "dict", "default": []},
             "owner": {"type": "str", "required": True},
@@ -325,14 +382,14 @@ def main():
         },
     )
     try:
-        seconds, warnings = build(module.params)
+        seconds, warnings, donor = build(module.params)
     except StepFailed as failure:
         module.fail_json(
             msg=str(failure), check=failure.check, step=failure.step, **failure.details
         )
     for warning in warnings:
         module.warn(f"does not compile: {warning}")
-    module.exit_json(changed=True, seconds=seconds)
+    module.exit_json(changed=True, seconds=seconds, venv_from=donor)
 
 
 if __name__ == "__main__":

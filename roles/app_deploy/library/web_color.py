@@ -1,9 +1,10 @@
 #!/usr/bin/python
-"""Start one color's web program on a release and check it, or stop it: one call each."""
+"""Start one color's web program on a release and check it, switch traffic to it, or stop
+it: one call each."""
 
 DOCUMENTATION = r"""
 module: web_color
-short_description: Start a color's web program on a release and check its health, or stop it
+short_description: Start a color's web program and check it, switch traffic to it, or stop it
 description:
   - C(stopped) waits O(drain) seconds (for what is already queued to the program), removes
     the program's link from supervisor's conf.d and runs C(supervisorctl update PROGRAM),
@@ -15,11 +16,16 @@ description:
     once when supervisor reports it dead, with the last lines of O(logs); and asks
     O(health_path) until it answers 200, a few tries a second apart, failing with the
     status and the body of the last answer.
+  - C(live) points O(live_socket) (the link nginx connects through) at O(socket) in one rename
+    and checks O(health_path) again, at O(url) (through nginx) or else on the live socket. When
+    that check fails, the live socket goes back to O(old_socket) (or away, when nothing was
+    live) and the module fails. Else the tree's O(app_link) is pointed at O(app_target) and
+    O(state_content) is written to O(state_file), in one rename each.
 options:
   state:
-    description: started or stopped.
+    description: started, live or stopped.
     type: str
-    choices: [started, stopped]
+    choices: [started, live, stopped]
     required: true
   program:
     description: The supervisor program of the color.
@@ -71,6 +77,27 @@ options:
     description: How many lines of each log.
     type: int
     default: 15
+  live_socket:
+    description: The app's live socket, a link to a color's socket (live).
+    type: path
+  old_socket:
+    description: The socket that was live before, to go back to (live); none for a first deploy.
+    type: path
+  url:
+    description: Where the check after the switch asks, over HTTP (live); else the live socket.
+    type: str
+  app_link:
+    description: The tree's link to its live release (live).
+    type: path
+  app_target:
+    description: What O(app_link) points to (live).
+    type: str
+  state_file:
+    description: The deploy state file (live).
+    type: path
+  state_content:
+    description: The deploy state to write (live).
+    type: str
 """
 
 RETURN = r"""
@@ -83,15 +110,16 @@ seconds:
   type: float
   returned: when started
 status:
-  description: The health check's last HTTP status (started), or null.
+  description: The health check's last HTTP status.
   type: int
-  returned: when started
+  returned: when started or live
 """
 
 import http.client
 import os
 import socket
 import time
+import urllib.parse
 from collections import deque
 
 from ansible.module_utils.basic import AnsibleModule
@@ -137,8 +165,14 @@ def answering(path):
 
 
 def health(path, url, host, timeout=10):
-    """(status, body) of a GET of url on the unix socket path."""
-    connection = UnixConnection(path, timeout)
+    """(status, body) of a GET of url on the unix socket path, or at an http:// url when path
+    is None."""
+    if path is None:
+        address = urllib.parse.urlsplit(url)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=timeout)
+        url = address.path or "/"
+    else:
+        connection = UnixConnection(path, timeout)
     try:
         connection.request("GET", url, headers={"Host": host})
         answer = connection.getresponse()
@@ -219,20 +253,23 @@ def wait_listening(supervisor, params):
     )
 
 
-def check_health(params):
-    """The health check's status once it is 200; raises Unhealthy after the last try."""
+def check_health(params, socket_path=None, url=None):
+    """The health check's status once it is 200; raises Unhealthy after the last try. Asks on
+    the color's socket, or socket_path, or at url."""
     status, body = None, ""
+    where = url or params["health_path"]
+    socket_path = None if url else socket_path or params["socket"]
     for attempt in range(params["health_tries"]):
         if attempt:
             time.sleep(1)
         try:
-            status, body = health(params["socket"], params["health_path"], params["host_header"])
+            status, body = health(socket_path, where, params["host_header"])
         except OSError as error:
             status, body = None, str(error)
         if status == 200:
             return status
     raise Unhealthy(
-        f"{params['program']}: {params['health_path']} answered {status or 'nothing'} "
+        f"{params['program']}: {where} answered {status or 'nothing'} "
         f"after {params['health_tries']} tries: {body}",
         status=status,
         body=body,
@@ -250,10 +287,40 @@ def start(supervisor, params):
     return {"state": "RUNNING", "seconds": round(seconds, 2), "status": check_health(params)}
 
 
+def write_file(path, content):
+    """Replace path's content in one rename, readable by all (mode 0644)."""
+    fresh = f"{path}.new"
+    with open(fresh, "w") as handle:
+        handle.write(content)
+    os.chmod(fresh, 0o644)
+    os.replace(fresh, path)
+
+
+def go_live(params):
+    """Traffic to the color, checked; then the tree's link and the state. Any failure puts
+    the live socket and the tree's link back as they were."""
+    live, app_link = params["live_socket"], params["app_link"]
+    app_before = os.readlink(app_link) if os.path.islink(app_link) else None
+    replace_link(live, os.path.basename(params["socket"]))
+    try:
+        status = check_health(params, socket_path=live, url=params["url"])
+        replace_link(app_link, params["app_target"])
+        write_file(params["state_file"], params["state_content"])
+    except BaseException:
+        if params["old_socket"]:
+            replace_link(live, os.path.basename(params["old_socket"]))
+        else:
+            os.unlink(live)
+        if app_before:
+            replace_link(app_link, app_before)
+        raise
+    return {"status": status}
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
-            "state": {"type": "str", "choices": ["started", "stopped"], "required": True},
+            "state": {"type": "str", "choices": ["started", "live", "stopped"], "required": True},
             "program": {"type": "str", "required": True},
             "conf_dir": {"type": "path", "default": "/etc/supervisor/flask-web"},
             "enabled_dir": {"type": "path", "default": "/etc/supervisor/conf.d"},
@@ -267,8 +334,22 @@ def main():
             "health_tries": {"type": "int", "default": 5},
             "logs": {"type": "list", "elements": "path", "default": []},
             "lines": {"type": "int", "default": 15},
+            "live_socket": {"type": "path"},
+            "old_socket": {"type": "path"},
+            "url": {"type": "str"},
+            "app_link": {"type": "path"},
+            "app_target": {"type": "str"},
+            "state_file": {"type": "path"},
+            "state_content": {"type": "str"},
         },
-        required_if=[("state", "started", ("socket", "slot", "release"))],
+        required_if=[
+            ("state", "started", ("socket", "slot", "release")),
+            (
+                "state",
+                "live",
+                ("socket", "live_socket", "app_link", "app_target", "state_file", "state_content"),
+            ),
+        ],
     )
     supervisor = Supervisor(module)
     params = dict(module.params)
@@ -277,6 +358,8 @@ def main():
     if params["state"] == "stopped":
         module.exit_json(changed=stop(supervisor, params))
     try:
+        if params["state"] == "live":
+            module.exit_json(changed=True, **go_live(params))
         module.exit_json(changed=True, **start(supervisor, params))
     except Unhealthy as failure:
         module.fail_json(msg=str(failure), **failure.details)
