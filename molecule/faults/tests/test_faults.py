@@ -73,18 +73,19 @@ def baseline(host):
     raise AssertionError(f"beat never started: {census(host)}")
 
 
-def settle(host, baseline, seconds=45):
-    """Waits until the host's processes are the baseline again, and returns the most of each
-    seen meanwhile. A restarted beat waits for the lock its killed predecessor held to expire
-    (30 s); an old gunicorn worker whose master died finishes its requests, then exits."""
+def settle(host, baseline, seconds=60):
+    """Waits until the host's processes are the baseline again; returns the most of each seen
+    meanwhile, and the seconds that took. A restarted beat waits for the lock its killed
+    predecessor held to expire (30 s); an old gunicorn worker whose master died finishes its
+    requests, then exits. Not a timed requirement: `seconds` only ends a wait that failed."""
     most = dict(baseline)
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
     while True:
         counts = census(host)
         most = {key: max(most.get(key, 0), counts.get(key, 0)) for key in most | counts}
         if counts == baseline:
-            return most
-        if time.monotonic() > deadline:
+            return most, time.monotonic() - started
+        if time.monotonic() - started > seconds:
             raise AssertionError(f"processes after the fault: {counts}; before: {baseline}")
         time.sleep(0.5)
 
@@ -163,9 +164,12 @@ def test_a_killed_service_heals_by_itself_with_one_set_of_processes(
         time.sleep(2)
         down, healed = heal(probe, fault_pids(host, fault))
     failed = stats["sent"] - stats["ok"]
-    most = settle(host, baseline)
+    most, settled = settle(host, baseline)
     outage = f"down from {down:.2f} s, answering again at {healed:.2f} s" if down else "never down"
-    print(f"kill -9 of {fault}: {outage}; {stats['sent']} requests, {failed} failed")
+    print(
+        f"kill -9 of {fault}: {outage}; {stats['sent']} requests, {failed} failed; "
+        f"the same processes again after {settled:.1f} s"
+    )
     assert healed is None or healed <= HEAL_SECONDS, healed
     assert_never_two(most, baseline)
     if fault in ("a gunicorn worker", "the gunicorn master", "redis"):
@@ -184,6 +188,6 @@ def test_a_reboot_brings_everything_back_without_ansible(host, baseline, heal):
     print(f"container restarted: serving again after {time.monotonic() - started:.1f} s")
     for unit in SERVICES:
         assert host.service(unit).is_running, unit
-    settle(host, baseline, seconds=60)
+    settle(host, baseline)
     answer = json.loads(host.check_output("curl -fsS http://127.0.0.1/api/v1/stats"))
     assert answer["notes"] >= 0
