@@ -25,7 +25,7 @@ from app_artifact import (
     wheelhouse_id,
     wheelhouse_ok,
 )
-from python_target import describe
+from deploy_lock import describe
 
 
 def make_source(tmp_path, files):
@@ -74,7 +74,7 @@ def test_archive_holds_the_files_and_the_layout(tmp_path):
 
 
 def debian(version, glibc):
-    """The target record of a Debian host's python3, as python_target makes it."""
+    """The target record of a Debian host's python3, as deploy_lock describes it."""
     major, minor = (int(part) for part in version.split(".")[:2])
     probe = {"implementation": "cpython", "version": version, "version_info": [major, minor]}
     return describe({**probe, "arch": "x86_64", "libc": ["glibc", glibc]})

@@ -4,8 +4,14 @@ of writable paths, and the wait for a web program."""
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
 from balancer_member import mark, parse
 from deploy_lock import create_lock, read_lock
 from deploy_state import describe_release, list_ids, read_json, sha1
@@ -13,6 +19,17 @@ from release_build import ensure_storage, place_link
 from web_color import answering, tail
 
 ME = os.getuid(), os.getgid()
+LIBRARY = Path(__file__).resolve().parents[2] / "roles" / "app_deploy" / "library"
+
+
+def run_module(name, tmp_path, **args):
+    """The result of a module run as Ansible runs it on a host: its arguments in a file."""
+    arguments = tmp_path / "args.json"
+    arguments.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    done = subprocess.run(
+        [sys.executable, LIBRARY / f"{name}.py", arguments], capture_output=True, text=True
+    )
+    return json.loads(done.stdout)
 
 
 def test_lock_is_taken_once(tmp_path):
@@ -26,6 +43,32 @@ def test_missing_and_unreadable_locks(tmp_path):
     assert read_lock(str(tmp_path / "none")) is None
     (tmp_path / "bad").write_text("not json")
     assert read_lock(str(tmp_path / "bad"))["holder"].startswith("unknown")
+
+
+def test_lock_is_not_taken_on_a_host_missing_a_required_file(tmp_path):
+    lock, there = tmp_path / "lock", tmp_path / "web.conf"
+    there.write_text("")
+    required = {"shop": str(there), "blog": str(tmp_path / "blog.conf")}
+    result = run_module("deploy_lock", tmp_path, path=str(lock), token="1", require=required)
+    assert result["missing"] == {"blog": str(tmp_path / "blog.conf")}
+    assert not lock.exists()
+    there.with_name("blog.conf").write_text("")
+    result = run_module("deploy_lock", tmp_path, path=str(lock), token="1", require=required)
+    assert "missing" not in result and not result.get("failed")
+    assert read_lock(str(lock))["token"] == "1"
+
+
+def test_lock_describes_the_python_before_it_is_taken(tmp_path):
+    lock = tmp_path / "lock"
+    result = run_module("deploy_lock", tmp_path, path=str(lock), token="1", python=sys.executable)
+    major, minor = sys.version_info[:2]
+    assert result["python"]["abi"] == f"cp{major}{minor}"
+    assert result["python"]["key"].startswith(f"cp{major}.{minor}.")
+    assert lock.exists()
+    other = tmp_path / "other"
+    result = run_module("deploy_lock", tmp_path, path=str(other), token="2", python="/no/python")
+    assert result["failed"] and "cannot run /no/python" in result["msg"]
+    assert not other.exists()
 
 
 def test_releases_are_listed_with_their_marks(tmp_path):
@@ -136,3 +179,12 @@ def test_a_balancer_member_is_marked_down_and_up_again():
 def test_an_unknown_balancer_member_is_not_guessed():
     assert mark(UPSTREAM, "10.0.0.23:8000", down=True) is None
     assert mark(UPSTREAM, "10.0.0.2:8000", down=True) is None
+
+
+def test_each_run_names_itself_with_a_token_of_its_own():
+    """Two runs with the same token would share the lock: 200 runs, 200 tokens."""
+    tasks = yaml.safe_load((LIBRARY.parent / "tasks" / "lock.yml").read_text())
+    token = tasks[0]["ansible.builtin.set_fact"]["__app_deploy_lock_token"]
+    templar = Templar(loader=DataLoader())
+    tokens = {templar.template(trust_as_template(token)) for _ in range(200)}
+    assert len(tokens) == 200
