@@ -5,15 +5,19 @@ broker, tasks run eagerly in the calling process with their results in memory (t
 and development without redis). Beat's schedule has one entry, "tick".
 """
 
+import logging
 import socket
 from collections.abc import Mapping
 from datetime import timedelta
 
 from celery import Celery, Task
 from celery.backends.base import DisabledBackend
+from celery.signals import worker_shutting_down
 from flask import Flask, current_app
 
 from . import jobs
+
+log = logging.getLogger(__name__)
 
 EAGER_BROKER_URL = "memory://localhost/"
 EAGER_RESULT_BACKEND = "cache+memory://"
@@ -75,3 +79,10 @@ def get_celery() -> Celery:
 
 def has_result_backend(celery: Celery) -> bool:
     return not isinstance(celery.backend, DisabledBackend)
+
+
+@worker_shutting_down.connect
+def log_shutdown(sig: str, how: str, exitcode: int, **_: object) -> None:
+    """Note in the worker's log when it was asked to stop: a warm shutdown (supervisor's TERM)
+    first finishes the tasks it is running."""
+    log.info("%s shutdown asked (%s): the running tasks finish first", how, sig)

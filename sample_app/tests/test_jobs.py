@@ -1,6 +1,7 @@
 """Celery: its settings, the demo.* tasks (run eagerly, no broker), the job API, the entry point."""
 
 import importlib
+import logging
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from celery.signals import worker_shutting_down
 
 from app import create_app
 from app.celery_setup import EAGER_RESULT_BACKEND, get_celery
@@ -162,3 +164,9 @@ def test_celery_command_loads_the_app_from_elsewhere(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "task_always_eager: True" in result.stdout
     assert "'task': 'demo.tick'" in result.stdout
+
+
+def test_a_worker_shutdown_is_logged(caplog):
+    with caplog.at_level(logging.INFO):
+        worker_shutting_down.send(sender="celery@here", sig="SIGTERM", how="Warm", exitcode=0)
+    assert "Warm shutdown asked (SIGTERM): the running tasks finish first" in caplog.text

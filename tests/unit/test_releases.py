@@ -1,11 +1,14 @@
-"""Release selection: what pruning keeps, where a rollback goes."""
+"""Release selection: what pruning keeps, where a rollback goes, whether a host switches."""
 
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
 from releases import (
     app_deploy_balancer_members,
     app_deploy_keep,
     app_deploy_live_by_host,
     app_deploy_migrations,
     app_deploy_pending,
+    app_deploy_plan,
     app_deploy_rollback_target,
     app_deploy_rollout_order,
     app_deploy_venv_source,
@@ -169,3 +172,35 @@ def test_a_venv_comes_from_the_newest_good_release_of_the_same_requirements():
     assert app_deploy_venv_source(HISTORY, releases, "r1") == "v1"
     assert app_deploy_venv_source(HISTORY, releases, "r4") == "v4"
     assert app_deploy_venv_source(HISTORY, releases, "r9") == ""
+
+
+READ = {
+    "state": {"release": "v1", "fingerprint": ""},
+    "releases": RELEASES,
+    "wheelhouses": {"abc": {}},
+    "checksums": ["0f1e", None, "9a8b"],  # gunicorn.conf.py, app.env (missing), web program
+}
+APP = {"name": "demo-web", "migrate": None, "env_file": "/projects/demo/web/config/app.env"}
+
+
+def test_a_host_switches_to_a_new_release_and_then_not_again():
+    plan = app_deploy_plan(READ, {"release": "v4"}, APP)
+    assert plan["switch"] and plan["target"] == {"release": "v4"}
+    assert plan["migrate"] == "" and plan["env_file"] == APP["env_file"]
+    assert plan["releases"] is RELEASES and plan["wheelhouses"] == {"abc": {}}
+    live = {**READ, "state": {"release": "v4", "fingerprint": plan["fingerprint"]}}
+    assert not app_deploy_plan(live, {"release": "v4"}, APP)["switch"]
+
+
+def test_a_changed_file_of_the_web_program_switches_the_same_release():
+    live = app_deploy_plan(READ, {"release": "v4"}, APP)["fingerprint"]
+    changed = {**READ, "checksums": ["0f1e", "77aa", "9a8b"]}
+    assert app_deploy_plan(changed, {"release": "v4"}, APP)["fingerprint"] != live
+
+
+def test_the_fingerprint_is_the_one_hosts_recorded_before_it_was_a_filter():
+    """The Jinja that computed it before: a host deployed then must not switch again."""
+    expression = "{{ ([release] + checksums) | map('string') | join(' ') | hash('sha1') }}"
+    templar = Templar(loader=DataLoader(), variables={"release": "v4", **READ})
+    before = templar.template(trust_as_template(expression))
+    assert app_deploy_plan(READ, {"release": "v4"}, APP)["fingerprint"] == before

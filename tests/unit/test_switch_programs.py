@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
-from switch_programs import Failed, Restart, Retire, Supervisor, run
+from switch_programs import Failed, Restart, Retire, Supervisor, run, stop
 
 SUPERVISORD = Path(sys.executable).with_name("supervisord")
+LINGERER = "trap 'sleep 1; exit 0' TERM; while :; do sleep 0.1; done"
 
 
 def program(name, command, startsecs=1):
@@ -29,8 +30,10 @@ def supervisor(tmp_path):
     (tmp_path / "flask-web" / "web-blue.conf").write_text(program("web-blue", "sleep 1000"))
     (tmp_path / "conf.d" / "web-blue.conf").symlink_to(tmp_path / "flask-web" / "web-blue.conf")
     (tmp_path / "conf.d" / "tasks.conf").write_text(
-        "[group:tasks]\nprograms=sleeper,fussy\n"
+        "[group:tasks]\nprograms=sleeper,fussy,lingerer\n"
         + program("sleeper", "sleep 1000")
+        # Like celery's warm shutdown: a second's work after TERM, then gone.
+        + program("lingerer", f"sh -c {LINGERER!r}")
         + program("fussy", f"sh -c 'test -e {flag} && exec sleep 1000; echo no flag; exit 3'")
     )
     sock = tmp_path / "supervisor.sock"
@@ -76,6 +79,7 @@ def test_the_old_color_retires_while_the_group_restarts(supervisor):
     assert {i["statename"] for i in rpc.getAllProcessInfo()} == {"RUNNING"}
     assert after["tasks:sleeper"] != before["tasks:sleeper"]
     assert after["tasks:fussy"] != before["tasks:fussy"]
+    assert after["tasks:lingerer"] != before["tasks:lingerer"]
     assert seconds["web-blue"] >= 1  # stopped only after the drain
     assert retire.changed and restart.changed
 
@@ -104,3 +108,27 @@ def test_an_unknown_group_fails(supervisor):
     client, _, _ = supervisor
     with pytest.raises(Failed, match="no program group nothing"):
         run(client, [Restart("nothing", 30, 5)])
+
+
+def test_a_group_stopped_early_restarts_once_its_programs_are_down(supervisor):
+    client, _, _ = supervisor
+    rpc = client.rpc
+    before = pids(rpc)
+    started = time.monotonic()
+    assert stop(client, ["tasks"])
+    assert time.monotonic() - started < 0.5  # asked, not waited for
+    assert rpc.getProcessInfo("tasks:lingerer")["statename"] == "STOPPING"
+    seconds = run(client, [Restart("tasks", 30, 5)])
+    after = pids(rpc)
+    assert {i["statename"] for i in rpc.getAllProcessInfo()} == {"RUNNING"}
+    assert all(after[name] != before[name] for name in after if name.startswith("tasks:"))
+    assert seconds["tasks"] >= 0.8  # it waited for the lingerer to finish
+
+
+def test_stopping_a_stopped_group_changes_nothing(supervisor):
+    client, _, _ = supervisor
+    rpc = client.rpc
+    rpc.stopProcessGroup("tasks", True)
+    assert not stop(client, ["tasks"])
+    with pytest.raises(Failed, match="supervisor has no program group nothing"):
+        stop(client, ["nothing"])

@@ -318,21 +318,15 @@ def log_times(host, path, pattern):
 
 
 def warm_shutdown(host, job):
-    """When supervisor began to wait for the old celery worker to stop (it says so every
-    2 s while it does), when the job finished, and when the old worker exited: from
-    supervisor's and the app's logs."""
+    """When the old celery worker was last asked to stop (the app logs celery's
+    worker_shutting_down), when the job finished, and when supervisor last saw the worker
+    exit: from the app's and supervisor's logs."""
+    celery_log = f"{APP_ROOT}/log/celery.log"
+    (done, _), *_ = log_times(host, celery_log, rf"Task demo\.sleep\[{job}\] succeeded")
+    *_, (asked, _) = log_times(host, celery_log, "Warm shutdown asked")
     program = "demo-web-celery-default"
-    events = log_times(
-        host, "/var/log/supervisor/supervisord.log", f"(waiting for|stopped:) {program}"
-    )
-    stopped = max(index for index, (_, line) in enumerate(events) if "stopped:" in line)
-    first = stopped
-    while first > 0 and "waiting for" in events[first - 1][1]:
-        first -= 1
-    (done, _), *_ = log_times(
-        host, f"{APP_ROOT}/log/celery.log", rf"Task demo\.sleep\[{job}\] succeeded"
-    )
-    return events[first][0], done, events[stopped][0]
+    *_, (stopped, _) = log_times(host, "/var/log/supervisor/supervisord.log", f"stopped: {program}")
+    return asked, done, stopped
 
 
 def test_11_a_rolling_deploy_fails_no_request_finishes_its_tasks_and_keeps_pushing(
@@ -412,6 +406,9 @@ def test_12_a_release_that_fails_its_health_check_stops_the_rollout(hosts, load,
     assert releases(hosts)["app1"] == before["app1"] and releases(hosts)["app2"] == before["app2"]
     # the first host failed; the second was never reached
     assert result.message.count("balancer of every web host: demo-web drained") == 1, result
+    # the failed host's beat, stopped while its new color started, runs again
+    status = programs(hosts["app1"])
+    assert re.search(r"demo-web-celery-beat +RUNNING", status), status
 
 
 def test_13_rollback_goes_back_on_every_host(hosts, load, deploy):

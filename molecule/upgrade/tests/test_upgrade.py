@@ -25,6 +25,12 @@ def web_program_pids(host):
     return sorted(line.split()[0] + " " + line.split()[3].rstrip(",") for line in lines)
 
 
+def task_program_states(host):
+    """{program: state} of the sample app's task programs (heartbeat, celery worker, beat)."""
+    lines = host.run("supervisorctl status 'demo-web-tasks:*'").stdout.splitlines()
+    return {line.split()[0]: line.split()[1] for line in lines}
+
+
 def test_1_converge_deployed_version_1(live, version_on_host):
     assert version_on_host() == "1.0.0"
     assert live()["version"] == "1.0.0"
@@ -69,6 +75,9 @@ def test_4_failed_health_check_keeps_version_2_live(host, deploy, load, live, ve
     assert live() == before
     assert_no_failed_request(stats)
     assert stats.get("version 3.0.0", 0) == 0, stats
+    # stopped while the new color started, they run again, on the live release
+    states = task_program_states(host)
+    assert len(states) >= 3 and set(states.values()) == {"RUNNING"}, states
 
 
 def test_4_1_release_that_does_not_load_is_never_started(host, deploy, live, version_on_host):

@@ -1,9 +1,12 @@
-"""Which releases of an app to keep, which one a rollback goes to, and where wheels get built.
+"""Which releases of an app to keep, which one a rollback goes to, where wheels get built,
+and whether a host switches an app.
 
 `history` is the deploy state's list of releases that went live, newest first;
 `releases` maps each release folder on the host to {built, failed, version, requirements}.
 A good release is one that went live, is still on the host, is built and did not fail.
 """
+
+import hashlib
 
 
 def good_releases(history, releases, extra=()):
@@ -53,6 +56,26 @@ def app_deploy_rollback_target(history, releases, live, wanted=""):
     if wanted:
         return [release for release in good if release.startswith(wanted)]
     return [release for release in good if release != live][:1]
+
+
+def app_deploy_plan(read, target, app):
+    """An app's plan on a host: what deploy_state read there (`read`: the state, the
+    releases and wheelhouses, the checksums of the files the web program runs with), the
+    release to go to (`target`) and whether to switch to it. The fingerprint stands for the
+    target and those files: the host switches when it differs from the live one, so that
+    a new release or a new configuration of the same release goes live, and nothing else."""
+    items = [target["release"], *read["checksums"]]
+    fingerprint = hashlib.sha1(" ".join(map(str, items)).encode()).hexdigest()
+    return {
+        "switch": read["state"].get("fingerprint", "") != fingerprint,
+        "fingerprint": fingerprint,
+        "target": target,
+        "state": read["state"],
+        "releases": read["releases"],
+        "wheelhouses": read["wheelhouses"],
+        "migrate": app.get("migrate") or "",
+        "env_file": app["env_file"],
+    }
 
 
 def app_deploy_pending(artifacts, hosts):
@@ -139,6 +162,7 @@ class FilterModule:
     def filters(self):
         return {
             "app_deploy_pending": app_deploy_pending,
+            "app_deploy_plan": app_deploy_plan,
             "app_deploy_good": good_releases,
             "app_deploy_keep": app_deploy_keep,
             "app_deploy_venv_source": app_deploy_venv_source,

@@ -1,9 +1,10 @@
 #!/usr/bin/python
-"""After a switch: stop the old colors and restart the task programs, at the same time."""
+"""Around a switch: stop the task programs early; after it, stop the old colors and restart
+the task programs, at the same time."""
 
 DOCUMENTATION = r"""
 module: switch_programs
-short_description: Retire web programs and restart program groups, all at once
+short_description: Retire web programs, and stop or restart program groups, all at once
 description:
   - Talks to supervisord over its XML-RPC unix socket, as supervisorctl does, but drives every
     program at the same time and watches their states every 0.1 s, so a deploy waits for the
@@ -17,6 +18,10 @@ description:
   - O(restart) groups (the task programs) are stopped, then started again; the module waits
     until each of their programs has stayed up its C(startsecs) (RUNNING). A program that
     dies instead (BACKOFF, EXITED, FATAL) fails the module, with the last lines of its log.
+  - O(stop) groups are asked to stop gracefully and the module returns at once, without
+    waiting for them: a deploy stops the task programs before it starts the new color, so
+    that their warm shutdown runs while the new color starts. A later O(restart) of the
+    group waits until its programs are down, then starts them.
 options:
   retire:
     description: Web programs to disable, drain, stop and unload.
@@ -29,6 +34,11 @@ options:
     default: 0
   restart:
     description: Program groups to restart.
+    type: list
+    elements: str
+    default: []
+  stop:
+    description: Program groups to ask to stop, without waiting; done before the others.
     type: list
     elements: str
     default: []
@@ -172,7 +182,11 @@ class Restart:
         self.stopping = Stop(supervisor.path, self.name)
 
     def step(self, supervisor, states, now):
-        if self.phase == "stopping" and self.stopping.done(self.name):
+        # A stop asked for earlier (the stop option) may still be under way: supervisor's stop
+        # of the group skips the programs already stopping, and its start of one would not
+        # spawn it while the old process lives.
+        stopped = "STOPPING" not in states.values()
+        if self.phase == "stopping" and self.stopping.done(self.name) and stopped:
             results = supervisor.rpc.startProcessGroup(self.name, False)
             self.phase, self.started_at = "starting", now
             # A program that dies at once is a spawn error here rather than a state later.
@@ -219,6 +233,18 @@ class Supervisor:
         return states
 
 
+def stop(supervisor, groups):
+    """Ask each group's running programs to stop, gracefully, without waiting; whether any
+    was running."""
+    known = supervisor.states()
+    signalled = False
+    for group in groups:
+        if group not in known:
+            raise Failed(f"supervisor has no program group {group}")
+        signalled = bool(supervisor.rpc.stopProcessGroup(group, False)) or signalled
+    return signalled
+
+
 def run(supervisor, units):
     """Drive every unit to done; {name: seconds} of each."""
     begun = time.monotonic()
@@ -245,6 +271,7 @@ def main():
             "retire": {"type": "list", "elements": "str", "default": []},
             "drain": {"type": "int", "default": 0},
             "restart": {"type": "list", "elements": "str", "default": []},
+            "stop": {"type": "list", "elements": "str", "default": []},
             "enabled_dir": {"type": "path", "default": "/etc/supervisor/conf.d"},
             "socket": {"type": "path", "default": "/var/run/supervisor.sock"},
             "start_timeout": {"type": "int", "default": 60},
@@ -256,10 +283,12 @@ def main():
     units = [Retire(name, params["enabled_dir"], params["drain"], now) for name in params["retire"]]
     units += [Restart(name, params["start_timeout"], params["lines"]) for name in params["restart"]]
     try:
-        seconds = run(Supervisor(params["socket"]), units)
+        supervisor = Supervisor(params["socket"])
+        stopped = stop(supervisor, params["stop"])
+        seconds = run(supervisor, units)
     except (Failed, OSError, xmlrpc.client.Error) as failure:
         module.fail_json(msg=str(failure))
-    module.exit_json(changed=any(unit.changed for unit in units), seconds=seconds)
+    module.exit_json(changed=stopped or any(unit.changed for unit in units), seconds=seconds)
 
 
 if __name__ == "__main__":
