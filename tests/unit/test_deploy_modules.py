@@ -13,8 +13,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from balancer_member import mark, parse
-from deploy_lock import create_lock, read_lock
-from deploy_state import describe_release, list_ids, read_json, sha1
+from deploy_lock import create_lock, describe_release, list_ids, read_json, read_lock, sha1
 from release_build import ensure_storage, place_link
 from web_color import answering, tail
 
@@ -69,6 +68,42 @@ def test_lock_describes_the_python_before_it_is_taken(tmp_path):
     result = run_module("deploy_lock", tmp_path, path=str(other), token="2", python="/no/python")
     assert result["failed"] and "cannot run /no/python" in result["msg"]
     assert not other.exists()
+
+
+def test_the_lock_reads_each_app_under_it_and_gives_it_back_when_it_cannot(tmp_path):
+    releases, requirements = tmp_path / "releases", tmp_path / "requirements"
+    (releases / "0123456789ab").mkdir(parents=True)
+    (requirements / "aaaaaaaaaaaa").mkdir(parents=True)
+    (requirements / "aaaaaaaaaaaa" / ".complete").write_text("")
+    (requirements / "bbbbbbbbbbbb").mkdir()
+    (tmp_path / "app.env").write_text("x")
+    state = releases / "state.json"
+    state.write_text(json.dumps({"release": "0123456789ab"}))
+    app = {
+        "name": "shop",
+        "state_file": str(state),
+        "releases_dir": str(releases),
+        "requirements_dir": str(requirements),
+        "files": [str(tmp_path / "app.env"), str(tmp_path / "gone.conf")],
+    }
+    lock = tmp_path / "lock"
+    result = run_module("deploy_lock", tmp_path, path=str(lock), token="1", read=[app])
+    assert lock.exists() and not result.get("failed")
+    shop = result["reads"]["shop"]
+    assert shop["state"] == {"release": "0123456789ab"}
+    assert list(shop["releases"]) == ["0123456789ab"]
+    assert not shop["releases"]["0123456789ab"]["built"]
+    assert shop["wheelhouses"] == ["aaaaaaaaaaaa", "bbbbbbbbbbbb"]
+    assert shop["complete_wheelhouses"] == ["aaaaaaaaaaaa"]
+    assert list(shop["checksums"].items()) == [
+        (str(tmp_path / "app.env"), "11f6ad8ec52a2984abaafd7c3b516503785c2072"),
+        (str(tmp_path / "gone.conf"), None),
+    ]
+    lock.unlink()
+    state.write_text("{not json")
+    result = run_module("deploy_lock", tmp_path, path=str(lock), token="1", read=[app])
+    assert result["failed"] and "deploy record of shop is not valid JSON" in result["msg"]
+    assert not lock.exists()
 
 
 def test_releases_are_listed_with_their_marks(tmp_path):

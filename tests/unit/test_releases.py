@@ -9,6 +9,7 @@ from releases import (
     app_deploy_migrations,
     app_deploy_pending,
     app_deploy_plan,
+    app_deploy_reads,
     app_deploy_rollback_target,
     app_deploy_rollout_order,
     app_deploy_venv_source,
@@ -178,7 +179,8 @@ READ = {
     "state": {"release": "v1", "fingerprint": ""},
     "releases": RELEASES,
     "wheelhouses": {"abc": {}},
-    "checksums": ["0f1e", None, "9a8b"],  # gunicorn.conf.py, app.env (missing), web program
+    # gunicorn.conf.py, app.env (missing), web program
+    "checksums": {"/c/gunicorn.conf.py": "0f1e", "/c/app.env": None, "/s/web.conf": "9a8b"},
 }
 APP = {"name": "demo-web", "migrate": None, "env_file": "/projects/demo/web/config/app.env"}
 
@@ -194,13 +196,39 @@ def test_a_host_switches_to_a_new_release_and_then_not_again():
 
 def test_a_changed_file_of_the_web_program_switches_the_same_release():
     live = app_deploy_plan(READ, {"release": "v4"}, APP)["fingerprint"]
-    changed = {**READ, "checksums": ["0f1e", "77aa", "9a8b"]}
+    changed = {**READ, "checksums": {**READ["checksums"], "/c/app.env": "77aa"}}
     assert app_deploy_plan(changed, {"release": "v4"}, APP)["fingerprint"] != live
+
+
+def test_a_file_the_run_wrote_counts_as_written_and_others_are_ignored():
+    read_after = {**READ, "checksums": {**READ["checksums"], "/c/app.env": "77aa"}}
+    after = app_deploy_plan(read_after, {"release": "v4"}, APP)["fingerprint"]
+    written = {"/c/app.env": "77aa", "/c/other.conf": "1234"}
+    assert app_deploy_plan(READ, {"release": "v4"}, APP, written)["fingerprint"] == after
+
+
+def test_the_lock_reads_the_state_and_the_files_of_each_web_program():
+    app = {
+        "name": "demo-web",
+        "dirs": {"releases": "/p/releases", "requirements": "/p/requirements"},
+        "gunicorn_conf": "/p/config/gunicorn.conf.py",
+        "env_file": "/p/config/app.env",
+    }
+    assert app_deploy_reads([app], {"demo-web": "/s/web.conf"}, "state.json") == [
+        {
+            "name": "demo-web",
+            "state_file": "/p/releases/state.json",
+            "releases_dir": "/p/releases",
+            "requirements_dir": "/p/requirements",
+            "files": ["/p/config/gunicorn.conf.py", "/p/config/app.env", "/s/web.conf"],
+        }
+    ]
 
 
 def test_the_fingerprint_is_the_one_hosts_recorded_before_it_was_a_filter():
     """The Jinja that computed it before: a host deployed then must not switch again."""
     expression = "{{ ([release] + checksums) | map('string') | join(' ') | hash('sha1') }}"
-    templar = Templar(loader=DataLoader(), variables={"release": "v4", **READ})
+    checksums = list(READ["checksums"].values())
+    templar = Templar(loader=DataLoader(), variables={"release": "v4", "checksums": checksums})
     before = templar.template(trust_as_template(expression))
     assert app_deploy_plan(READ, {"release": "v4"}, APP)["fingerprint"] == before

@@ -58,13 +58,33 @@ def app_deploy_rollback_target(history, releases, live, wanted=""):
     return [release for release in good if release != live][:1]
 
 
-def app_deploy_plan(read, target, app):
-    """An app's plan on a host: what deploy_state read there (`read`: the state, the
-    releases and wheelhouses, the checksums of the files the web program runs with), the
-    release to go to (`target`) and whether to switch to it. The fingerprint stands for the
-    target and those files: the host switches when it differs from the live one, so that
-    a new release or a new configuration of the same release goes live, and nothing else."""
-    items = [target["release"], *read["checksums"]]
+def app_deploy_reads(apps, programs, state_file):
+    """What deploy_lock reads for each app, under the lock: its deploy state (`state_file`,
+    in its releases folder), releases and wheelhouses, and the files its web program runs
+    with: gunicorn's config, the environment, the supervisor program (`programs`, by app)."""
+    return [
+        {
+            "name": app["name"],
+            "state_file": f"{app['dirs']['releases']}/{state_file}",
+            "releases_dir": app["dirs"]["releases"],
+            "requirements_dir": app["dirs"]["requirements"],
+            "files": [app["gunicorn_conf"], app["env_file"], programs[app["name"]]],
+        }
+        for app in apps
+    ]
+
+
+def app_deploy_plan(read, target, app, written=None):
+    """An app's plan on a host: what deploy_lock read there (`read`: the state, the
+    releases and wheelhouses, the checksums of the files the web program runs with, by
+    path), the release to go to (`target`) and whether to switch to it. `written`: the
+    checksums of those files the run wrote since (by path), which stand in for the ones read.
+    The fingerprint stands for the target and those files: the host switches when it differs
+    from the live one, so that a new release or a new configuration of the same release goes
+    live, and nothing else."""
+    written = written or {}
+    checksums = [written.get(path, read_one) for path, read_one in read["checksums"].items()]
+    items = [target["release"], *checksums]
     fingerprint = hashlib.sha1(" ".join(map(str, items)).encode()).hexdigest()
     return {
         "switch": read["state"].get("fingerprint", "") != fingerprint,
@@ -163,6 +183,7 @@ class FilterModule:
         return {
             "app_deploy_pending": app_deploy_pending,
             "app_deploy_plan": app_deploy_plan,
+            "app_deploy_reads": app_deploy_reads,
             "app_deploy_good": good_releases,
             "app_deploy_keep": app_deploy_keep,
             "app_deploy_venv_source": app_deploy_venv_source,

@@ -1,6 +1,7 @@
 #!/usr/bin/python
-"""Take or give back the deploy lock of a host; taking it can first check that the host is
-provisioned and describe the Python it makes release virtualenvs with (one round trip)."""
+"""Take or give back the deploy lock of a host. Taking it can first check that the host is
+provisioned and describe the Python it makes release virtualenvs with, and then read, under
+the lock, what each app has deployed there: one round trip to start a deploy."""
 
 DOCUMENTATION = r"""
 module: deploy_lock
@@ -11,7 +12,8 @@ description:
     fails at once, naming the holder and the time.
   - Taking and giving back within one run leaves the host as it was, so neither reports a change.
   - Before it takes the lock, it can check that files exist (O(require)) and describe an
-    interpreter (O(python)), so that a deploy starts with one round trip.
+    interpreter (O(python)); once it holds it (or in check mode), it reads the deploy state of
+    each app of O(read). A deploy starts with one round trip, not one plus one per app.
 options:
   path:
     description: The lock file.
@@ -45,6 +47,15 @@ options:
       - An interpreter to describe in RV(python) - what decides which wheels fit it - before
         the lock is taken. The module fails when it cannot run it or it is not CPython.
     type: path
+  read:
+    description:
+      - Apps whose deploy state to read once the lock is taken, each with C(name), its deploy
+        state file C(state_file) (JSON), C(releases_dir) (one folder per release, named by its
+        12-hex id), C(requirements_dir) (one wheelhouse folder per requirement set) and
+        C(files), whose SHA-1 goes into the fingerprint of its web program. Changes nothing.
+    type: list
+    elements: dict
+    default: []
 """
 
 RETURN = r"""
@@ -62,10 +73,21 @@ python:
     glibc (or null). Hosts with the same key can share one wheelhouse.
   type: dict
   returned: when O(python) is given
+reads:
+  description: >-
+    By app of O(read): state (the recorded state: release, version, color, fingerprint...;
+    empty if none), releases (per release id: built - its .release.json exists -, failed -
+    the content of its .failed.json, or null -, version and requirements), wheelhouses (the
+    ids in its requirements folder), complete_wheelhouses (those unpacked to the end) and
+    checksums (SHA-1 of each of its files, by path and in order; null for a missing file).
+  type: dict
+  returned: when the lock is taken, or would be in check mode
 """
 
+import hashlib
 import json
 import os
+import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -111,6 +133,72 @@ def probe_python(module, python):
         module.fail_json(msg=f"{python}: {error}")
 
 
+RELEASE_ID = re.compile(r"^[0-9a-f]{12}$")
+
+
+def sha1(path):
+    if not os.path.isfile(path):
+        return None
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(65536), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_json(path, missing):
+    if not os.path.isfile(path):
+        return missing
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def list_ids(folder):
+    if not os.path.isdir(folder):
+        return []
+    return sorted(
+        name
+        for name in os.listdir(folder)
+        if RELEASE_ID.match(name)
+        and os.path.isdir(os.path.join(folder, name))
+        and not os.path.islink(os.path.join(folder, name))
+    )
+
+
+def describe_release(folder):
+    info = read_json(os.path.join(folder, ".release.json"), None)
+    return {
+        "built": info is not None,
+        "failed": read_json(os.path.join(folder, ".failed.json"), None),
+        "version": (info or {}).get("version"),
+        "requirements": (info or {}).get("requirements"),
+    }
+
+
+def read_app(app):
+    """What an app has deployed on the host (RV(reads))."""
+    try:
+        state = read_json(app["state_file"], {})
+        releases = {
+            release: describe_release(os.path.join(app["releases_dir"], release))
+            for release in list_ids(app["releases_dir"])
+        }
+    except ValueError as error:
+        raise ValueError(f"a deploy record of {app['name']} is not valid JSON: {error}") from None
+    wheelhouses = list_ids(app["requirements_dir"])
+    return {
+        "state": state,
+        "releases": releases,
+        "wheelhouses": wheelhouses,
+        "complete_wheelhouses": [
+            name
+            for name in wheelhouses
+            if os.path.exists(os.path.join(app["requirements_dir"], name, ".complete"))
+        ],
+        "checksums": {path: sha1(path) for path in app.get("files") or []},
+    }
+
+
 def read_lock(path):
     try:
         with open(path) as handle:
@@ -147,7 +235,7 @@ def take(module, params):
     }
     current = read_lock(params["path"])
     if current and current.get("token") == params["token"]:
-        module.exit_json(**result)
+        module.exit_json(**result, **read_apps(module, params))
     if current and not params["break_lock"]:
         module.fail_json(
             msg=(
@@ -158,7 +246,7 @@ def take(module, params):
             lock=current,
         )
     if module.check_mode:
-        module.exit_json(**result)
+        module.exit_json(**result, **read_apps(module, params))
     if current:
         os.unlink(params["path"])
     if not create_lock(params["path"], record):
@@ -167,13 +255,28 @@ def take(module, params):
         )
     if current:
         result["previous"] = current
-    module.exit_json(**result)
+    module.exit_json(**result, **read_apps(module, params))
+
+
+def read_apps(module, params):
+    """RV(reads), under the lock; a record that cannot be read gives the lock back."""
+    try:
+        return {"reads": {app["name"]: read_app(app) for app in params["read"]}}
+    except (KeyError, ValueError, OSError) as error:
+        if not module.check_mode:
+            give_back_lock(params)
+        module.fail_json(msg=f"deploy_lock: {error}")
+
+
+def give_back_lock(params):
+    current = read_lock(params["path"])
+    if current and current.get("token") == params["token"]:
+        os.unlink(params["path"])
 
 
 def give_back(module, params):
-    current = read_lock(params["path"])
-    if current and current.get("token") == params["token"] and not module.check_mode:
-        os.unlink(params["path"])
+    if not module.check_mode:
+        give_back_lock(params)
     module.exit_json(changed=False)
 
 
@@ -187,6 +290,7 @@ def main():
             "break_lock": {"type": "bool", "default": False},
             "require": {"type": "dict", "default": {}},
             "python": {"type": "path"},
+            "read": {"type": "list", "elements": "dict", "default": []},
         },
         supports_check_mode=True,
     )

@@ -1,8 +1,10 @@
 # Managed by the flask toolkit: the flask role's action for the flask_files module.
 """Renders each entry's template (or reads its file) on the control node, then brings every
-path of the task to its entry in one module call on the host."""
+path of the task to its entry in one module call on the host. Its result adds `checksums`:
+the SHA-1 of each file entry's content, by path (what the file holds once written)."""
 
 import base64
+import hashlib
 import os
 
 from ansible.errors import AnsibleActionFail, AnsibleError
@@ -80,7 +82,7 @@ class ActionModule(ActionBase):
         problems = [problem for problem in map(check_entry, entries) if problem]
         if problems:
             raise AnsibleActionFail("flask_files: " + "; ".join(problems))
-        to_host = []
+        to_host, checksums = [], {}
         for entry in entries:
             entry = dict(entry)
             if entry.get("state", "file") == "file":
@@ -89,6 +91,7 @@ class ActionModule(ActionBase):
                 except AnsibleError as error:
                     raise AnsibleActionFail(f"flask_files: {entry['path']}: {error}") from error
                 entry["content_b64"] = base64.b64encode(content).decode()
+                checksums[entry["path"]] = hashlib.sha1(content).hexdigest()
             for key in ("template", "src", "vars"):
                 entry.pop(key, None)
             to_host.append(entry)
@@ -97,4 +100,5 @@ class ActionModule(ActionBase):
                 module_name="flask_files", module_args={"files": to_host}, task_vars=task_vars
             )
         )
+        result["checksums"] = checksums
         return result
