@@ -4,6 +4,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import ansible.module_utils
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [
     str(ROOT / "roles" / "flask" / "filter_plugins"),
@@ -13,6 +15,8 @@ sys.path[:0] = [
     str(ROOT / "roles" / "firewall" / "filter_plugins"),
     str(ROOT / "roles" / "tls" / "filter_plugins"),
 ]
+# A role's module_utils, as Ansible ships them with its modules: ansible.module_utils.NAME.
+ansible.module_utils.__path__.append(str(ROOT / "roles" / "app_deploy" / "module_utils"))
 
 
 def load_action_and_module(role, name):

@@ -1,5 +1,5 @@
 """switch_programs against a real supervisord: old colors retired and groups restarted,
-at the same time."""
+at the same time; and supervisor_rpc's early stop of a group, which a restart then finishes."""
 
 import os
 import subprocess
@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from switch_programs import Failed, Restart, Retire, Supervisor, run, stop
+from ansible.module_utils.supervisor_rpc import SupervisorError, ask_to_stop
+from switch_programs import Failed, Restart, Retire, Supervisor, run
 
 SUPERVISORD = Path(sys.executable).with_name("supervisord")
 LINGERER = "trap 'sleep 1; exit 0' TERM; while :; do sleep 0.1; done"
@@ -115,7 +116,7 @@ def test_a_group_stopped_early_restarts_once_its_programs_are_down(supervisor):
     rpc = client.rpc
     before = pids(rpc)
     started = time.monotonic()
-    assert stop(client, ["tasks"])
+    assert ask_to_stop(rpc, ["tasks"])
     assert time.monotonic() - started < 0.5  # asked, not waited for
     assert rpc.getProcessInfo("tasks:lingerer")["statename"] == "STOPPING"
     seconds = run(client, [Restart("tasks", 30, 5)])
@@ -129,6 +130,12 @@ def test_stopping_a_stopped_group_changes_nothing(supervisor):
     client, _, _ = supervisor
     rpc = client.rpc
     rpc.stopProcessGroup("tasks", True)
-    assert not stop(client, ["tasks"])
-    with pytest.raises(Failed, match="supervisor has no program group nothing"):
-        stop(client, ["nothing"])
+    assert not ask_to_stop(rpc, ["tasks"])
+
+
+def test_no_group_is_asked_to_stop_when_one_is_unknown(supervisor):
+    client, _, _ = supervisor
+    rpc = client.rpc
+    with pytest.raises(SupervisorError, match="supervisor has no program group nothing"):
+        ask_to_stop(rpc, ["tasks", "nothing"])
+    assert {i["statename"] for i in rpc.getAllProcessInfo()} == {"RUNNING"}

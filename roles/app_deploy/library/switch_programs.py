@@ -1,10 +1,9 @@
 #!/usr/bin/python
-"""Around a switch: stop the task programs early; after it, stop the old colors and restart
-the task programs, at the same time."""
+"""After a switch: stop the old colors and restart the task programs, at the same time."""
 
 DOCUMENTATION = r"""
 module: switch_programs
-short_description: Retire web programs, and stop or restart program groups, all at once
+short_description: Retire web programs and restart program groups, all at once
 description:
   - Talks to supervisord over its XML-RPC unix socket, as supervisorctl does, but drives every
     program at the same time and watches their states every 0.1 s, so a deploy waits for the
@@ -18,10 +17,9 @@ description:
   - O(restart) groups (the task programs) are stopped, then started again; the module waits
     until each of their programs has stayed up its C(startsecs) (RUNNING). A program that
     dies instead (BACKOFF, EXITED, FATAL) fails the module, with the last lines of its log.
-  - O(stop) groups are asked to stop gracefully and the module returns at once, without
-    waiting for them: a deploy stops the task programs before it starts the new color, so
-    that their warm shutdown runs while the new color starts. A later O(restart) of the
-    group waits until its programs are down, then starts them.
+  - A O(restart) group whose programs are still stopping (a deploy asks the task programs to
+    stop as it starts the new color, see web_color's O(stop_groups)) is started once they are
+    down.
 options:
   retire:
     description: Web programs to disable, drain, stop and unload.
@@ -34,11 +32,6 @@ options:
     default: 0
   restart:
     description: Program groups to restart.
-    type: list
-    elements: str
-    default: []
-  stop:
-    description: Program groups to ask to stop, without waiting; done before the others.
     type: list
     elements: str
     default: []
@@ -67,15 +60,14 @@ seconds:
   returned: always
 """
 
-import http.client
 import os
-import socket
 import threading
 import time
 import xmlrpc.client
 from collections import deque
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.supervisor_rpc import SupervisorError, connect
 
 TICK = 0.1
 # supervisor's process states, by what they mean to a wait.
@@ -83,35 +75,8 @@ DIED = {"BACKOFF", "EXITED", "FATAL"}
 SUCCESS = 80  # the status of a process that started
 
 
-class Failed(Exception):
+class Failed(SupervisorError):
     pass
-
-
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
-
-
-class UnixTransport(xmlrpc.client.Transport):
-    def __init__(self, path, timeout):
-        super().__init__()
-        self.path, self.timeout = path, timeout
-
-    def make_connection(self, host):
-        return UnixConnection(self.path, self.timeout)
-
-
-def connect(path, timeout=30):
-    """supervisord's `supervisor` XML-RPC namespace, over its unix socket."""
-    transport = UnixTransport(path, timeout)
-    proxy = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=transport)
-    return proxy.supervisor
 
 
 def tail(path, lines):
@@ -182,9 +147,9 @@ class Restart:
         self.stopping = Stop(supervisor.path, self.name)
 
     def step(self, supervisor, states, now):
-        # A stop asked for earlier (the stop option) may still be under way: supervisor's stop
-        # of the group skips the programs already stopping, and its start of one would not
-        # spawn it while the old process lives.
+        # A stop asked for earlier (web_color's stop_groups) may still be under way:
+        # supervisor's stop of the group skips the programs already stopping, and its start of
+        # one would not spawn it while the old process lives.
         stopped = "STOPPING" not in states.values()
         if self.phase == "stopping" and self.stopping.done(self.name) and stopped:
             results = supervisor.rpc.startProcessGroup(self.name, False)
@@ -233,18 +198,6 @@ class Supervisor:
         return states
 
 
-def stop(supervisor, groups):
-    """Ask each group's running programs to stop, gracefully, without waiting; whether any
-    was running."""
-    known = supervisor.states()
-    signalled = False
-    for group in groups:
-        if group not in known:
-            raise Failed(f"supervisor has no program group {group}")
-        signalled = bool(supervisor.rpc.stopProcessGroup(group, False)) or signalled
-    return signalled
-
-
 def run(supervisor, units):
     """Drive every unit to done; {name: seconds} of each."""
     begun = time.monotonic()
@@ -271,7 +224,6 @@ def main():
             "retire": {"type": "list", "elements": "str", "default": []},
             "drain": {"type": "int", "default": 0},
             "restart": {"type": "list", "elements": "str", "default": []},
-            "stop": {"type": "list", "elements": "str", "default": []},
             "enabled_dir": {"type": "path", "default": "/etc/supervisor/conf.d"},
             "socket": {"type": "path", "default": "/var/run/supervisor.sock"},
             "start_timeout": {"type": "int", "default": 60},
@@ -284,11 +236,10 @@ def main():
     units += [Restart(name, params["start_timeout"], params["lines"]) for name in params["restart"]]
     try:
         supervisor = Supervisor(params["socket"])
-        stopped = stop(supervisor, params["stop"])
         seconds = run(supervisor, units)
     except (Failed, OSError, xmlrpc.client.Error) as failure:
         module.fail_json(msg=str(failure))
-    module.exit_json(changed=stopped or any(unit.changed for unit in units), seconds=seconds)
+    module.exit_json(changed=any(unit.changed for unit in units), seconds=seconds)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,12 @@ description:
     unloads it. A program supervisor does not know is fine.
   - C(started) first stops what an unfinished run left in that color, removes its old
     socket, points the color's slot at O(release), links the program into conf.d and lets
-    supervisor start it. It then waits until the program answers on O(socket), failing at
-    once when supervisor reports it dead, with the last lines of O(logs); and asks
-    O(health_path) until it answers 200, a few tries a second apart, failing with the
-    status and the body of the last answer.
+    supervisor start it. It asks the O(stop_groups) to stop (gracefully, without waiting: a
+    deploy's task programs, whose warm shutdown then runs while the program starts; the
+    handler's switch_programs starts them again once they are down). It then waits until
+    the program answers on O(socket), failing at once when supervisor reports it dead, with
+    the last lines of O(logs); and asks O(health_path) until it answers 200, a few tries a
+    second apart, failing with the status and the body of the last answer.
   - C(live) points O(live_socket) (the link nginx connects through) at O(socket) in one rename
     and checks O(health_path) again, at O(url) (through nginx) or else on the live socket. When
     that check fails, the live socket goes back to O(old_socket) (or away, when nothing was
@@ -68,6 +70,15 @@ options:
     description: Tries of the health check, a second apart.
     type: int
     default: 5
+  stop_groups:
+    description: supervisor program groups to ask to stop once the program is started (started).
+    type: list
+    elements: str
+    default: []
+  supervisor_socket:
+    description: supervisord's XML-RPC unix socket, for O(stop_groups).
+    type: path
+    default: /var/run/supervisor.sock
   logs:
     description: Log files whose last lines go into the failure message.
     type: list
@@ -120,9 +131,16 @@ import os
 import socket
 import time
 import urllib.parse
+import xmlrpc.client
 from collections import deque
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.supervisor_rpc import (
+    SupervisorError,
+    UnixConnection,
+    ask_to_stop,
+    connect,
+)
 
 # States of a program that will not bring its socket up without help.
 DEAD = ("BACKOFF", "EXITED", "FATAL", "STOPPED", "UNKNOWN")
@@ -132,19 +150,6 @@ class Unhealthy(Exception):
     def __init__(self, msg, **details):
         super().__init__(msg)
         self.details = details
-
-
-class UnixConnection(http.client.HTTPConnection):
-    """HTTP over a unix socket."""
-
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
 
 
 def answering(path):
@@ -283,6 +288,8 @@ def start(supervisor, params):
     replace_link(params["slot"], params["release"])
     replace_link(params["enabled"], params["conf"])
     supervisor.update(params["program"])
+    if params["stop_groups"]:
+        ask_to_stop(connect(params["supervisor_socket"]), params["stop_groups"])
     seconds = wait_listening(supervisor, params)
     return {"state": "RUNNING", "seconds": round(seconds, 2), "status": check_health(params)}
 
@@ -332,6 +339,8 @@ def main():
             "health_path": {"type": "str", "default": "/healthz"},
             "host_header": {"type": "str", "default": "localhost"},
             "health_tries": {"type": "int", "default": 5},
+            "stop_groups": {"type": "list", "elements": "str", "default": []},
+            "supervisor_socket": {"type": "path", "default": "/var/run/supervisor.sock"},
             "logs": {"type": "list", "elements": "path", "default": []},
             "lines": {"type": "int", "default": 15},
             "live_socket": {"type": "path"},
@@ -363,6 +372,8 @@ def main():
         module.exit_json(changed=True, **start(supervisor, params))
     except Unhealthy as failure:
         module.fail_json(msg=str(failure), **failure.details)
+    except (SupervisorError, OSError, xmlrpc.client.Error) as failure:
+        module.fail_json(msg=f"{params['program']}: {failure}")
 
 
 if __name__ == "__main__":
