@@ -85,6 +85,15 @@ def test_the_old_color_retires_while_the_group_restarts(supervisor):
     assert retire.changed and restart.changed
 
 
+def test_the_drain_counts_from_when_traffic_left_the_program(supervisor):
+    client, tmp_path, _ = supervisor
+    now = time.monotonic()
+    drained = Retire("web-blue", str(tmp_path / "conf.d"), 3, now, since=now - 3)
+    assert run(client, [drained])["web-blue"] < 2  # its drain was over when the handler ran
+    assert "web-blue:web-blue" not in pids(client.rpc)
+    assert Retire("x", str(tmp_path), 3, now, since=now + 60).stop_at == now + 3  # never later
+
+
 def test_a_program_supervisor_does_not_know_retires_quietly(supervisor):
     client, tmp_path, _ = supervisor
     retire = Retire("web-green", str(tmp_path / "conf.d"), 0, time.monotonic())

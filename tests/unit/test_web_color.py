@@ -4,6 +4,7 @@ import http.server
 import os
 import socketserver
 import threading
+import time
 
 import pytest
 from web_color import Unhealthy, check_health, go_live, health, replace_link, stop
@@ -115,7 +116,10 @@ def live_params(tmp_path, socket_path, **more):
 
 def test_going_live_points_the_socket_checks_through_it_then_links_and_records(web, tmp_path):
     Handler.answers = [200]
-    assert go_live(live_params(tmp_path, web)) == {"status": 200}
+    before = time.monotonic()
+    went_live = go_live(live_params(tmp_path, web))
+    assert went_live["status"] == 200
+    assert before - 0.01 <= went_live["switched_at"] <= time.monotonic()  # the old color's drain
     assert os.readlink(tmp_path / "gunicorn.sock") == os.path.basename(web)
     assert os.readlink(tmp_path / "app") == "releases/new"
     assert (tmp_path / "state.json").read_text() == '{"release": "new"}\n'

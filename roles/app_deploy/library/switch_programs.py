@@ -11,9 +11,9 @@ description:
     connection of its own, as supervisorctl's: supervisord logs "waiting for ... to stop"
     while a program finishes its work (celery's warm shutdown).
   - O(retire) programs (a switch's old colors) are disabled at once (their link in
-    O(enabled_dir) goes), then, O(drain) seconds later (for what is already queued to them),
-    stopped gracefully and unloaded, whatever their state. A program supervisor does not
-    know is fine.
+    O(enabled_dir) goes), then, O(drain) seconds after traffic left them (O(since); else
+    now), for what is already queued to them, stopped gracefully and unloaded, whatever
+    their state. A program supervisor does not know is fine.
   - O(restart) groups (the task programs) are stopped, then started again; the module waits
     until each of their programs has stayed up its C(startsecs) (RUNNING). A program that
     dies instead (BACKOFF, EXITED, FATAL) fails the module, with the last lines of its log.
@@ -27,9 +27,17 @@ options:
     elements: str
     default: []
   drain:
-    description: Seconds between disabling the O(retire) programs and stopping them.
+    description: Seconds between traffic leaving a O(retire) program and its stop.
     type: int
     default: 0
+  since:
+    description:
+      - For O(retire) programs, by name, when traffic left them, on the host's monotonic
+        clock (Python's C(time.monotonic()), as web_color's C(switched_at) gives it); the
+        drain counts from then, so that what ran since the switch is part of it. A program
+        not named here drains from now.
+    type: dict
+    default: {}
   restart:
     description: Program groups to restart.
     type: list
@@ -112,10 +120,12 @@ class Stop:
 
 
 class Retire:
-    """A web program: disabled now, stopped after the drain, then unloaded."""
+    """A web program: disabled now, stopped once it has drained (drain seconds since traffic
+    left it, at since, or now), then unloaded."""
 
-    def __init__(self, name, enabled_dir, drain, now):
-        self.name, self.stop_at = name, now + drain
+    def __init__(self, name, enabled_dir, drain, now, since=None):
+        began = now if since is None else min(now, float(since))  # never after now
+        self.name, self.stop_at = name, began + drain
         self.enabled = os.path.join(enabled_dir, f"{name}.conf")
         self.phase, self.changed, self.stopping = "draining", False, None
 
@@ -223,6 +233,7 @@ def main():
         argument_spec={
             "retire": {"type": "list", "elements": "str", "default": []},
             "drain": {"type": "int", "default": 0},
+            "since": {"type": "dict", "default": {}},
             "restart": {"type": "list", "elements": "str", "default": []},
             "enabled_dir": {"type": "path", "default": "/etc/supervisor/conf.d"},
             "socket": {"type": "path", "default": "/var/run/supervisor.sock"},
@@ -232,7 +243,10 @@ def main():
     )
     params = module.params
     now = time.monotonic()
-    units = [Retire(name, params["enabled_dir"], params["drain"], now) for name in params["retire"]]
+    units = [
+        Retire(name, params["enabled_dir"], params["drain"], now, params["since"].get(name))
+        for name in params["retire"]
+    ]
     units += [Restart(name, params["start_timeout"], params["lines"]) for name in params["restart"]]
     try:
         supervisor = Supervisor(params["socket"])

@@ -124,6 +124,12 @@ status:
   description: The health check's last HTTP status.
   type: int
   returned: when started or live
+switched_at:
+  description:
+    - When the live socket was pointed at the program, on the host's monotonic clock
+      (Python's C(time.monotonic())): switch_programs' O(since) drains the old color from then.
+  type: float
+  returned: when live
 """
 
 import http.client
@@ -309,6 +315,7 @@ def go_live(params):
     live, app_link = params["live_socket"], params["app_link"]
     app_before = os.readlink(app_link) if os.path.islink(app_link) else None
     replace_link(live, os.path.basename(params["socket"]))
+    switched_at = time.monotonic()
     try:
         status = check_health(params, socket_path=live, url=params["url"])
         replace_link(app_link, params["app_target"])
@@ -321,7 +328,7 @@ def go_live(params):
         if app_before:
             replace_link(app_link, app_before)
         raise
-    return {"status": status}
+    return {"status": status, "switched_at": round(switched_at, 3)}
 
 
 def main():
