@@ -14,6 +14,7 @@ sys.path[:0] = [
     str(ROOT / "roles" / "supervisor" / "filter_plugins"),
     str(ROOT / "roles" / "firewall" / "filter_plugins"),
     str(ROOT / "roles" / "tls" / "filter_plugins"),
+    str(ROOT / "playbooks" / "library"),
 ]
 # A role's module_utils, as Ansible ships them with its modules: ansible.module_utils.NAME.
 ansible.module_utils.__path__.append(str(ROOT / "roles" / "app_deploy" / "module_utils"))

@@ -111,3 +111,18 @@ def test_deploy_on_an_unprovisioned_host_says_to_run_site_yml_first(host, provis
     assert "run site.yml first" in deployed.message
     assert not host.file("/run/lock/flask-toolkit-deploy.lock").exists
     assert not any(provisioned().values()), provisioned()
+
+
+def test_deploy_refuses_an_account_with_a_login_shell_as_the_app_user(host, provisioned):
+    """deploy.yml looks the app user up with the host's addresses (deploy_facts), and the
+    flask role's check reads that."""
+    assert host.run("useradd --shell /bin/bash someone").rc == 0
+    try:
+        deployed = run("playbooks/deploy.yml", extra_vars={"flask_user": "someone"})
+    finally:
+        host.run("userdel someone")
+    assert deployed.returncode != 0, deployed
+    assert 'flask_user is "someone", an existing account of' in deployed.message, deployed
+    assert "with the login shell /bin/bash" in deployed.message, deployed
+    assert not host.file("/run/lock/flask-toolkit-deploy.lock").exists
+    assert not any(provisioned().values()), provisioned()
