@@ -122,6 +122,30 @@ def test_the_gunicorn_worker_class_rule(value, ok):
     assert (flask_setting_problems([{**rule, "value": value}]) == []) is ok
 
 
+@pytest.mark.parametrize("name", ["flask_user", "flask_group", "flask_web_group"])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("flask", True),
+        ("www-data", True),
+        ("_apps", True),
+        ("root", False),
+        ("rooted", True),
+        ("Flask Group", False),
+        ("9lives", False),
+        ("a" * 33, False),
+        (1000, False),
+    ],
+)
+def test_the_app_account_rules(name, value, ok):
+    rules = yaml.safe_load((ROLES / "flask/vars/main.yml").read_text())["__flask_checks"]
+    rule = next(r for r in rules if r["name"] == name)
+    found = flask_setting_problems([{**rule, "value": value}])
+    assert (found == []) is ok
+    if not ok:
+        assert found[0].startswith(f"{name} is {json.dumps(value)}: give the name of an")
+
+
 def test_firewall_allow_entries_are_checked_one_by_one():
     from firewall import firewall_allow_checks
 
