@@ -20,15 +20,17 @@ sys.path[:0] = [
 ansible.module_utils.__path__.append(str(ROOT / "roles" / "app_deploy" / "module_utils"))
 
 
+def load_plugin(role, folder, name):
+    """One plugin file of a role, under a name of its own (`<name>_<folder>`)."""
+    spec = importlib.util.spec_from_file_location(
+        f"{name}_{folder}", ROOT / "roles" / role / folder / f"{name}.py"
+    )
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    return plugin
+
+
 def load_action_and_module(role, name):
     """A role's action plugin and the module of the same name, as (action, module): Ansible
     pairs them by their name, so they are loaded from their files under names of their own."""
-    loaded = []
-    for kind, folder in (("action", "action_plugins"), ("module", "library")):
-        spec = importlib.util.spec_from_file_location(
-            f"{name}_{kind}", ROOT / "roles" / role / folder / f"{name}.py"
-        )
-        plugin = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(plugin)
-        loaded.append(plugin)
-    return tuple(loaded)
+    return load_plugin(role, "action_plugins", name), load_plugin(role, "library", name)

@@ -4,28 +4,28 @@ wheelhouses resolved for the hosts' own interpreter."""
 import gzip
 import io
 import json
-import subprocess
 import sys
 import tarfile
 
 import pytest
-from app_artifact import (
-    LAYOUT_FILE,
-    Builder,
-    clean_requirements,
-    inputs_key,
-    is_package,
-    pack_source,
-    package_build_requires,
-    pinned_version,
-    pip_platforms,
-    sdist_build_requires,
-    source_files,
-    uv_platform,
-    wheelhouse_id,
-    wheelhouse_ok,
-)
+from conftest import load_plugin
 from deploy_lock import describe
+
+app_artifact = load_plugin("app_deploy", "action_plugins", "app_artifact")
+LAYOUT_FILE = app_artifact.LAYOUT_FILE
+Builder = app_artifact.Builder
+clean_requirements = app_artifact.clean_requirements
+inputs_key = app_artifact.inputs_key
+is_package = app_artifact.is_package
+pack_source = app_artifact.pack_source
+package_build_requires = app_artifact.package_build_requires
+pinned_version = app_artifact.pinned_version
+pip_platforms = app_artifact.pip_platforms
+sdist_build_requires = app_artifact.sdist_build_requires
+source_files = app_artifact.source_files
+uv_platform = app_artifact.uv_platform
+wheelhouse_id = app_artifact.wheelhouse_id
+wheelhouse_ok = app_artifact.wheelhouse_ok
 
 
 def make_source(tmp_path, files):
@@ -211,21 +211,51 @@ def test_a_truncated_wheelhouse_is_not_trusted(tmp_path):
 # full version, not the control node's.
 
 
-class FakeModule:
-    def run_command(self, cmd):
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        return done.returncode, done.stdout, done.stderr
-
-    def fail_json(self, **kwargs):
-        raise AssertionError(kwargs["msg"])
-
-
 @pytest.mark.parametrize(("version", "needs_it"), [("3.11.2", True), ("3.11.7", False)])
 def test_markers_are_evaluated_for_the_hosts_full_version(tmp_path, version, needs_it):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("redis==5.0.1\n")
     target = {**BOOKWORM, "version": version}
-    builder = Builder(FakeModule(), sys.executable, [])
+    builder = Builder(sys.executable, [])
     lock = builder.compile([str(requirements)], target, str(tmp_path / "lock"), "resolving")
     assert pinned_version(lock, "redis") == "5.0.1"
     assert (pinned_version(lock, "async-timeout") is not None) is needs_it, lock
+
+
+def params(src, cache, **overrides):
+    return {
+        **{key: spec.get("default") for key, spec in app_artifact.ARGUMENT_SPEC.items()},
+        "src": str(src),
+        "cache": str(cache),
+        "targets": [],
+        **overrides,
+    }
+
+
+def test_the_code_archive_is_written_once_and_named_by_its_release(tmp_path):
+    src = make_source(tmp_path / "app", {"app.py": "x = 1\n", "requirements.txt": "flask\n"})
+    first = app_artifact.build(params(src, tmp_path / "cache"))
+    again = app_artifact.build(params(src, tmp_path / "cache"))
+    assert first["changed"] and not again["changed"]
+    assert first["release"] == again["release"]
+    assert first["code_archive"] == str(tmp_path / "cache" / f"code-{first['release']}.tar.gz")
+    with tarfile.open(first["code_archive"]) as archive:
+        assert "app.py" in archive.getnames() and LAYOUT_FILE in archive.getnames()
+
+
+def test_a_source_that_is_no_folder_is_refused(tmp_path):
+    with pytest.raises(app_artifact.AnsibleActionFail, match="is not a folder on the control"):
+        app_artifact.build(params(tmp_path / "missing", tmp_path / "cache"))
+
+
+def test_a_source_without_requirements_that_is_no_package_is_refused(tmp_path):
+    src = make_source(tmp_path / "app", {"app.py": ""})
+    with pytest.raises(app_artifact.AnsibleActionFail, match="requirements.txt does not exist"):
+        app_artifact.build(params(src, tmp_path / "cache"))
+
+
+def test_a_failed_resolution_says_what_failed(tmp_path):
+    builder = Builder(sys.executable, [])
+    with pytest.raises(app_artifact.AnsibleActionFail, match="resolving failed") as failed:
+        builder.run([sys.executable, "-c", "import sys; sys.exit('no such package')"], "resolving")
+    assert "no such package" in str(failed.value)
