@@ -6,12 +6,14 @@ DOCUMENTATION = r"""
 module: deploy_facts
 short_description: The default addresses of a host, and the accounts named
 description:
-  - Sets the facts C(default_ipv4) and C(default_ipv6) as the setup module's network facts
+  - >-
+    Sets the facts C(default_ipv4) and C(default_ipv6) as the setup module's network facts
     do (the route to a public address: its C(address), C(interface) and C(gateway); empty
     when the host has no such route), and C(getent_passwd) as the getent module does for the
     accounts of O(accounts) (the fields after the name, or null for an account the host
     lacks).
-  - A deploy reads nothing else of a host. The setup module ships and imports every fact
+  - >-
+    A deploy reads nothing else of a host. The setup module ships and imports every fact
     collector, and the getent lookup of the app user was a call of its own: together 1.8-2.0 s
     of a deploy over SSH, against 0.75-0.95 s for this call.
 options:

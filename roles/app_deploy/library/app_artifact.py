@@ -18,7 +18,8 @@ description:
     sdists, with the build requirements they declare; such a wheelhouse is returned as
     C(pending) and must be built on a host of that interpreter (build-wheels.sh), whose
     result becomes the wheelhouse archive.
-  - Wheelhouses are named by a key over everything that changes their content: the
+  - >-
+    Wheelhouses are named by a key over everything that changes their content: the
     requirement inputs, the package metadata, the extra requirements, the resolver arguments
     and the target interpreter. An archive that is already there is not built again.
 options:

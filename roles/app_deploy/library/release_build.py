@@ -5,7 +5,8 @@ DOCUMENTATION = r"""
 module: release_build
 short_description: Build a release of an app and check that it loads, as the app user
 description:
-  - Unpacks the wheelhouse when the host has no complete one (its archive given), clears the
+  - >-
+    Unpacks the wheelhouse when the host has no complete one (its archive given), clears the
     release folder and unpacks the source into it, makes its virtualenv and installs the
     locked requirements (or, from O(venv_from), hard-links a copy of a built virtualenv of the
     same requirements), links its writable paths to the app's storage, compiles its Python files
@@ -53,7 +54,8 @@ options:
     default: false
   venv_from:
     description:
-      - A built release of the same requirements whose virtualenv this one starts from: a copy
+      - >-
+        A built release of the same requirements whose virtualenv this one starts from: a copy
         made of hard links (its files are never written again), with the paths that name the
         folder rewritten (console scripts, activate scripts, pyvenv.cfg). No pip runs, and its
         .pyc files are valid as they are.

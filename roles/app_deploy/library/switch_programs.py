@@ -5,7 +5,8 @@ DOCUMENTATION = r"""
 module: switch_programs
 short_description: Retire web programs and restart program groups, all at once
 description:
-  - Talks to supervisord over its XML-RPC unix socket, as supervisorctl does, but drives every
+  - >-
+    Talks to supervisord over its XML-RPC unix socket, as supervisorctl does, but drives every
     program at the same time and watches their states every 0.1 s, so a deploy waits for the
     slowest program rather than for the sum of them. Each stop is a waited-for call on a
     connection of its own, as supervisorctl's: supervisord logs "waiting for ... to stop"

@@ -10,7 +10,8 @@ description:
     the program's link from supervisor's conf.d and runs C(supervisorctl update PROGRAM),
     which stops it gracefully, whatever its state (running, starting, backing off), and
     unloads it. A program supervisor does not know is fine.
-  - C(started) first stops what an unfinished run left in that color, removes its old
+  - >-
+    C(started) first stops what an unfinished run left in that color, removes its old
     socket, points the color's slot at O(release), links the program into conf.d and lets
     supervisor start it. It asks the O(stop_groups) to stop (gracefully, without waiting: a
     deploy's task programs, whose warm shutdown then runs while the program starts; the
@@ -126,7 +127,8 @@ status:
   returned: when started or live
 switched_at:
   description:
-    - When the live socket was pointed at the program, on the host's monotonic clock
+    - >-
+      When the live socket was pointed at the program, on the host's monotonic clock
       (Python's C(time.monotonic())): switch_programs' O(since) drains the old color from then.
   type: float
   returned: when live

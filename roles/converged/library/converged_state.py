@@ -5,7 +5,8 @@ DOCUMENTATION = r"""
 module: converged_state
 short_description: Whether a host is still as the last complete run left it
 description:
-  - C(record) writes what a complete run left on the host: the fingerprint of the run's
+  - >-
+    C(record) writes what a complete run left on the host: the fingerprint of the run's
     inputs, the checksum, mode and owner of every file under O(files), the type, mode and owner
     of the entries of the app trees under O(projects), which of O(units) were active, and the
     state of every supervisor program.

@@ -18,7 +18,8 @@ DOCUMENTATION = r"""
 module: flask_files
 short_description: Folders, files, links and removals of a role in one call
 description:
-  - Brings each path to its entry, in the order given: a folder (made when missing), a file
+  - >-
+    Brings each path to its entry, in the order given: a folder (made when missing), a file
     (written only when its content differs; checked by I(validate) on a temporary copy next to
     it before it replaces the old one), a symbolic link, or nothing (removed). Owner, group and
     mode are set on folders and files. Supports check mode and diff.
@@ -33,6 +34,20 @@ options:
     type: list
     elements: dict
     required: true
+"""
+
+RETURN = r"""
+paths:
+  description: The paths changed (or that would change, in check mode), in the order given.
+  type: list
+  elements: str
+  returned: always
+checksums:
+  description: >-
+    Added by the action - the SHA-1 of each file's content, by path, as written (or as it
+    would be).
+  type: dict
+  returned: always
 """
 
 MAX_DIFF = 64 << 10
