@@ -1,7 +1,10 @@
 """The sweep: one wrong value for every role variable and every key of an app entry. Each is
-tried alone against the fresh host; each must stop the run before any change, in the
-preflight (the maintenance switch: in its own play's check), with a message naming the
-variable as the user wrote it. The runs go four at a time; the host is checked at the end."""
+tried alone against the fresh host; each must be refused by the preflight (the maintenance
+switch: in its own play's check), with a message naming the variable as the user wrote it,
+and nothing changed. The sweep runs the preflight play, playbooks/preflight.yml, that
+site.yml opens with: the same checks, without parsing every later play 136 times.
+test_bad_input.py shows on site.yml that a refusal there stops the run before any later
+play. The runs go four at a time; the host is checked at the end."""
 
 import json
 import re
@@ -16,6 +19,7 @@ from playbooks import PROJECT, run
 ROLES = Path(PROJECT) / "roles"
 # Values of secrets are never shown, only what is wrong with them.
 SECRETS = {"redis_password", "postgresql_passwords"}
+PREFLIGHT = "playbooks/preflight.yml"
 
 ROLE_CASES = {
     "app_deploy_cache_dir": "cache",
@@ -164,7 +168,7 @@ APP_CASES = {
 def cases():
     """(label, playbook, extra vars, what the message must name, the value shown or None)."""
     for name, value in ROLE_CASES.items():
-        playbook = "playbooks/maintenance.yml" if name.startswith("maintenance_") else "site.yml"
+        playbook = "playbooks/maintenance.yml" if name.startswith("maintenance_") else PREFLIGHT
         shown = None if name in SECRETS or not isinstance(value, (str, int)) else str(value)
         yield name, playbook, {name: value}, re.escape(name), shown
     for key, value in APP_CASES.items():
@@ -174,7 +178,7 @@ def cases():
         shown = str(value) if isinstance(value, (str, int)) else None
         yield (
             f"flask_apps[0].{key}",
-            "site.yml",
+            PREFLIGHT,
             {"flask_apps": [app(**{key: value})]},
             named,
             shown,
@@ -208,8 +212,6 @@ def attempt(case):
         problems.append("the message does not name it")
     if shown is not None and not any(form in said for form in (shown, json.dumps(shown)[1:-1])):
         problems.append(f"the message does not show the value {shown!r}")
-    if re.search(r"PLAY \[(Base|Data tier|Web tier|App tier)\]", result.output):
-        problems.append("it went past the preflight")
     if result.changed != 0:
         problems.append(f"changed={result.changed}")
     return label, problems, said or result.output[-1500:]
