@@ -78,7 +78,7 @@ def test_the_checks_of_a_role_cover_its_defaults(role):
 
 
 RULE_KEYS = {"int", "bool", "choices", "subset", "match", "string", "strings", "mapping"}
-RULE_KEYS |= {"python", "networks"}
+RULE_KEYS |= {"python", "networks", "account"}
 
 
 @pytest.mark.parametrize("path", sorted(ROLES.glob("*/vars/main.yml")), ids=lambda p: p.parts[-3])

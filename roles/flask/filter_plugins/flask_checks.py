@@ -13,6 +13,7 @@ A check is a mapping: `name`, `value`, and one kind of rule:
   mapping: true               a mapping
   python: true                Python code that compiles (a file of settings, hooks)
   networks: true              a list of IP addresses or networks (CIDR)
+  account: true               the name of an unprivileged user or group of the host
 Values given on the command line (-e name=value) are strings: a number or a boolean in a
 string is accepted as that number or boolean (the roles convert it where they use it);
 anything else is refused with the sentence, never a crash.
@@ -25,6 +26,12 @@ import re
 from ansible.module_utils.parsing.convert_bool import BOOLEANS
 
 INT_RE = re.compile(r"^[+-]?[0-9]+$")
+# What useradd and groupadd take by default, root left out.
+ACCOUNT_RE = re.compile(r"(?!root$)[a-z_][a-z0-9_-]{0,31}")
+ACCOUNT_MEANS = (
+    "give the name of an unprivileged user or group, never root (lowercase letters, digits, _ "
+    "and -)"
+)
 
 
 def as_int(value):
@@ -100,6 +107,9 @@ def _problem(check):
         return None if isinstance(value, dict) else "give a mapping"
     if "python" in check:
         return _python_rule(value)
+    if "account" in check:
+        ok = isinstance(value, str) and ACCOUNT_RE.fullmatch(value) is not None
+        return None if ok else ACCOUNT_MEANS
     if "networks" in check:
         ok = isinstance(value, list) and all(_is_network(item) for item in value)
         return None if ok else "give a list of IP addresses or networks like 10.0.0.0/24"
