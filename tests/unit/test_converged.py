@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import load_action_and_module
+from deploy_facts import passwd_entry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,6 +186,13 @@ def test_record_is_written_for_root_only(tmp_path):
     assert os.stat(path.parent).st_mode & 0o777 == 0o755
     path.write_text("not json")
     assert module.read_record(str(path)) is None
+
+
+def test_account_lookup_agrees_with_deploy_facts():
+    # The flask role's check of the app user reads the entry from either module.
+    assert module.account("root") == passwd_entry("root")
+    assert module.account("root")[1] == "0"
+    assert module.account("no-such-account-here") is None
 
 
 class Health(http.server.BaseHTTPRequestHandler):

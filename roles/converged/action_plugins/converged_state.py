@@ -170,6 +170,7 @@ class ActionModule(ActionBase):
             "units",
             "supervisor_socket",
             "timeout",
+            "accounts",
         )
     )
 

@@ -61,6 +61,14 @@ options:
     description: Seconds each probe may take.
     type: float
     default: 5
+  accounts:
+    description: >-
+      Accounts to look up (check only), returned as the fact C(getent_passwd), the way the
+      getent module gives it: the flask role's check of the app user then needs no call of
+      its own.
+    type: list
+    elements: str
+    default: []
 """
 
 RETURN = r"""
@@ -72,6 +80,12 @@ reasons:
   description: What differs, when the host is not converged; at most 20 lines.
   type: list
   returned: always
+ansible_facts:
+  description: >-
+    C(getent_passwd) - each account of O(accounts): the fields of its passwd entry after the
+    name, or null when the host has none.
+  type: dict
+  returned: when O(accounts) names any
 """
 
 import grp
@@ -280,6 +294,14 @@ def read_record(path):
         return None
 
 
+def account(name):
+    """getent's fields of an account after its name (as strings), or None."""
+    try:
+        return [str(field) for field in pwd.getpwnam(name)[1:]]
+    except KeyError:
+        return None
+
+
 def write_record(path, record):
     # The folder is shared (the maintenance flags live next to it, read by nginx): only the
     # record itself is for root alone.
@@ -302,19 +324,24 @@ def main():
             "supervisor_socket": {"type": "path"},
             "probes": {"type": "list", "elements": "dict", "default": []},
             "timeout": {"type": "float", "default": 5},
+            "accounts": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
     params = module.params
+    accounts = {name: account(name) for name in params["accounts"]}
+    facts = {"ansible_facts": {"getent_passwd": accounts}} if accounts else {}
     recorded = read_record(params["state_file"]) if params["mode"] == "check" else None
     # No record, or other inputs: a complete run follows, and the host need not be read.
     if params["mode"] == "check" and (recorded or {}).get("fingerprint") != params["fingerprint"]:
         reasons = differences(recorded, params["fingerprint"], None)
-        module.exit_json(changed=False, converged=False, reasons=reasons)
+        module.exit_json(changed=False, converged=False, reasons=reasons, **facts)
     try:
         now = observe(params)
     except (OSError, xmlrpc.client.Error) as error:
-        module.exit_json(changed=False, converged=False, reasons=[f"cannot read the host: {error}"])
+        module.exit_json(
+            changed=False, converged=False, reasons=[f"cannot read the host: {error}"], **facts
+        )
     if params["mode"] == "record":
         # Bookkeeping of the run, not a change to the host: it never reports changed.
         if not module.check_mode:
@@ -327,7 +354,7 @@ def main():
             for failure in (probe(spec, params["timeout"]) for spec in params["probes"])
             if failure
         ]
-    module.exit_json(changed=False, converged=not reasons, reasons=reasons[:MAX_REASONS])
+    module.exit_json(changed=False, converged=not reasons, reasons=reasons[:MAX_REASONS], **facts)
 
 
 if __name__ == "__main__":
