@@ -390,7 +390,7 @@ def serving_round(bench, seconds, only=None):
         rate = float(WRK.search(output).group(1))
         # wrk's timeouts (no answer within 2 s), reported next to the rate.
         timeouts = int((re.search(r"timeout (\d+)", output) or [0, 0])[1])
-        setting = dict(re.findall(r"^(\w+) = (\S+)", config, re.M))
+        setting = dict(re.findall(r"^(\w+) = (.+)$", config, re.M))
         results.append({"setting": worker_class if worker_class == "default" else setting,
                         "rendered": setting, "requests_per_second": rate,
                         "timeouts": timeouts})  # fmt: skip

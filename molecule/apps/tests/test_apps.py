@@ -32,6 +32,19 @@ def test_no_web_program_gets_an_option_its_gunicorn_lacks(host):
         )
 
 
+def test_workers_auto_is_twice_the_cpus_plus_one(host):
+    """gunicorn_workers' default, auto, counted by gunicorn.conf.py when gunicorn starts (here
+    the pinned app's gunicorn 21.2.0)."""
+    rows = [line.split(None, 2) for line in host.check_output("ps -eo pid,ppid,args").splitlines()]
+    gunicorns = [(pid, ppid) for pid, ppid, args in rows if f"{TREE}/pinned/" in args
+                 and "/venv/bin/gunicorn" in args]  # fmt: skip
+    pids = {pid for pid, _ in gunicorns}
+    masters = [pid for pid, ppid in gunicorns if ppid not in pids]
+    assert len(masters) == 1, gunicorns
+    workers = [pid for pid, ppid in gunicorns if ppid == masters[0]]
+    assert len(workers) == 2 * int(host.check_output("nproc")) + 1, gunicorns
+
+
 def test_the_native_app_runs_psycopg2_built_on_the_host(host, site):
     answer = site("native").json("/")
     assert answer["psycopg2"].startswith("2.9.")

@@ -29,9 +29,9 @@ CASES = {
         r"missing required arguments: module found in flask_apps",
     ),
     "wrong type": (
-        {"gunicorn_workers": "many"},
+        {"gunicorn_threads": "many"},
         (
-            r"argument 'gunicorn_workers' is of type str and we were unable to convert to int: "
+            r"argument 'gunicorn_threads' is of type str and we were unable to convert to int: "
             r"\"'many'\" cannot be converted"
         ),
     ),

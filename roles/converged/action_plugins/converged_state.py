@@ -26,7 +26,6 @@ FACTS = (
     "distribution_major_version",
     "distribution_version",
     "dns",
-    "processor_vcpus",
     "python",
 )
 # Variables of the roles that change how a run goes, not what it leaves on a host.
