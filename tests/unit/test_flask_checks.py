@@ -26,6 +26,9 @@ def problems(**check):
         ({"value": "often", "choices": ["daily"]}, 'x_setting is "often": use one of daily'),
         ({"value": "ten megs", "match": "[0-9]+m", "means": "a size"}, '"ten megs": a size'),
         ({"value": ["a", 1], "strings": True}, 'x_setting is ["a", 1]: give a list of strings'),
+        ({"value": ["1 2", "3"], "each": "[0-9]+ [0-9]+", "means": "pairs"}, '"3"]: pairs'),
+        ({"value": ["1 2", 3], "each": "[0-9]+ [0-9]+", "means": "pairs"}, ", 3]: pairs"),
+        ({"value": "1 2", "each": "[0-9]+ [0-9]+", "means": "pairs"}, '"1 2": pairs'),
         ({"value": "x", "mapping": True}, 'x_setting is "x": give a mapping'),
         ({"value": 5, "string": True}, "x_setting is 5: give a string"),
         ({"value": "def f(:\n", "python": True}, "it is not valid Python (invalid syntax, line 1)"),
@@ -44,6 +47,8 @@ def test_each_rule_names_the_variable_and_the_value(check, message):
         {"value": "yes", "bool": True},
         {"value": "False", "bool": True},
         {"value": 4, "match": "auto|[1-9][0-9]*"},
+        {"value": [], "each": "[0-9]+ [0-9]+"},
+        {"value": ["3600 1", "60 10000"], "each": "[0-9]+ [0-9]+"},
         {"value": "", "python": True},
         {"value": "workers = 2\n", "python": True},
     ],
@@ -77,8 +82,8 @@ def test_the_checks_of_a_role_cover_its_defaults(role):
     assert sorted(names) == sorted(defaults)
 
 
-RULE_KEYS = {"int", "bool", "choices", "subset", "match", "string", "strings", "mapping"}
-RULE_KEYS |= {"python", "networks", "account"}
+RULE_KEYS = {"int", "bool", "choices", "subset", "match", "each", "string", "strings"}
+RULE_KEYS |= {"mapping", "python", "networks", "account"}
 
 
 @pytest.mark.parametrize("path", sorted(ROLES.glob("*/vars/main.yml")), ids=lambda p: p.parts[-3])
@@ -94,7 +99,7 @@ def test_every_check_has_one_rule_and_nothing_else(path):
                 set(check)
                 - RULE_KEYS
                 - {"name", "value"}
-                - ({"means"} if "match" in check else set())
+                - ({"means"} if {"match", "each"} & set(check) else set())
             )
             assert extra == set(), check
 

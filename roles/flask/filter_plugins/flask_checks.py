@@ -8,6 +8,7 @@ A check is a mapping: `name`, `value`, and one kind of rule:
   choices: [...]              one of these
   subset: [...]               a list of one or more of these
   match: REGEX, means: TEXT   a string the regex matches whole; TEXT says what it must be
+  each: REGEX, means: TEXT    a list of strings the regex matches whole, each
   string: true                a string (empty or not)
   strings: true               a list of strings
   mapping: true               a mapping
@@ -98,6 +99,11 @@ def _problem(check):
         ok = isinstance(value, (str, int)) and not isinstance(value, bool)
         ok = ok and re.fullmatch(check["match"], str(value)) is not None
         return None if ok else check.get("means", f"it must match {check['match']}")
+    if "each" in check:
+        ok = isinstance(value, list) and all(
+            isinstance(item, str) and re.fullmatch(check["each"], item) for item in value
+        )
+        return None if ok else check.get("means", f"give a list of strings like {check['each']}")
     if "string" in check:
         return None if isinstance(value, str) else "give a string"
     if "strings" in check:
