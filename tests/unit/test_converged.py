@@ -5,6 +5,8 @@ import http.server
 import json
 import os
 import re
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -220,3 +222,59 @@ def test_probe_wants_a_2xx_answer():
 
 def test_no_supervisor_no_programs(tmp_path):
     assert module.program_states(str(tmp_path / "supervisor.sock")) == {}
+
+
+# ------------------------------------------------------------------ the facts
+
+
+def ad_hoc(module_name, args, tmp_path):
+    """What an ad-hoc run of a module on this machine returns (Ansible's JSON output)."""
+    env = {
+        **os.environ,
+        "ANSIBLE_LIBRARY": str(ROOT / "roles/converged/library"),
+        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+        "ANSIBLE_STDOUT_CALLBACK": "json",
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path),
+    }
+    done = subprocess.run(
+        [Path(sys.executable).with_name("ansible"), "localhost", "-c", "local",
+         "-e", f"ansible_python_interpreter={sys.executable}", "-m", module_name, "-a", args],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return json.loads(done.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def test_the_check_gathers_the_facts_setup_gives(tmp_path):
+    """The check's own request replaces the setup call: the facts the roles read are setup's,
+    the very same values (setup's subsets of them, on this machine)."""
+    setup = ad_hoc("setup", "gather_subset=!all,!min,distribution,dns,python,network", tmp_path)
+    check = ad_hoc(
+        "converged_state",
+        f"mode=check fingerprint=x state_file={tmp_path}/none.json accounts=root",
+        tmp_path,
+    )
+    assert check["converged"] is False
+    assert check["reasons"] == ["no record of a complete run"]
+    for name in (f"ansible_{name}" for name in action.FACTS):
+        assert check["ansible_facts"][name] == setup["ansible_facts"][name], name
+    assert check["ansible_facts"]["getent_passwd"] == {"root": passwd_entry("root")}
+
+
+def test_the_facts_of_every_host_must_be_those_recorded():
+    facts = action.host_facts({"web1": {"distribution": "Debian", "other": 1}, "new": None})
+    assert facts == {"web1": {**dict.fromkeys(action.FACTS), "distribution": "Debian"}, "new": None}
+    read = {"converged": True, "reasons": [], "recorded_facts": "f1", "fingerprint": "i1"}
+    assert action.compare(read, "f1") == {
+        "changed": False, "converged": True, "reasons": [], "fingerprint": "i1",
+        "facts": "f1", "projects": None,
+    }  # fmt: skip
+    changed = action.compare(read, "f2")
+    assert changed["converged"] is False
+    assert changed["reasons"] == [
+        "the facts of a host of the inventory changed since the last complete run"
+    ]
+    assert changed["facts"] == "f2"  # what the record of this run keeps
+    # A host already found changed keeps its own reasons.
+    other = {"converged": False, "reasons": ["unit nginx.service is not active"]}
+    assert action.compare(other, "f1")["reasons"] == ["unit nginx.service is not active"]

@@ -3,9 +3,12 @@ toolkit reads for a host, and the requests that prove its apps serve.
 
 The fingerprint covers the toolkit itself (roles, playbooks, templates), every variable of a
 role of the toolkit as this host sees it (templated: lookups, secrets and the other hosts'
-addresses are resolved), the facts the roles read, the inventory's groups and the other
-hosts' own variables and addresses, every app source folder and every control-node file a
-variable names. Whatever changes in any of them makes the next run a complete one.
+addresses are resolved), the inventory's groups and the other hosts' own variables and
+addresses, every app source folder and every control-node file a variable names. The facts
+the roles read, of every host, have a fingerprint of their own: the check's request gathers
+them, so they are known only once every host has answered, and mode compare (no request)
+then weighs them against the record's. Whatever changes in any of them makes the next run a
+complete one.
 """
 
 import hashlib
@@ -130,6 +133,32 @@ def fingerprint(inputs):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def host_facts(facts_by_host):
+    """{host: the facts of FACTS} of every host, None for a host without facts."""
+    return {
+        host: {name: facts.get(name) for name in FACTS} if facts else None
+        for host, facts in facts_by_host.items()
+    }
+
+
+def compare(state, facts_fingerprint):
+    """The check's answer (`state`) once the facts of every host are known: converged only
+    when the record was made with the same facts, too."""
+    converged = bool(state.get("converged"))
+    reasons = list(state.get("reasons") or [])
+    if converged and state.get("recorded_facts") != facts_fingerprint:
+        converged = False
+        reasons = ["the facts of a host of the inventory changed since the last complete run"]
+    return {
+        "changed": False,
+        "converged": converged,
+        "reasons": reasons,
+        "fingerprint": state.get("fingerprint"),
+        "facts": facts_fingerprint,
+        "projects": state.get("projects"),
+    }
+
+
 def _health_host(app):
     names = [name for name in app.get("server_names") or [] if name != "_" and "*" not in name]
     return names[0] if names else "localhost"
@@ -170,6 +199,8 @@ class ActionModule(ActionBase):
             "supervisor_socket",
             "timeout",
             "accounts",
+            "facts",
+            "state",
         )
     )
 
@@ -190,12 +221,10 @@ class ActionModule(ActionBase):
         roles_dir = os.path.dirname(role_path)
         prefixes = tuple(f"{name}_" for name in sorted(os.listdir(roles_dir)))
         own = self._own_variables(task_vars, prefixes)
-        facts = task_vars.get("ansible_facts") or {}
         hostvars = task_vars["hostvars"]
         others = {}
         for host in sorted(task_vars["groups"].get("all", [])):
             raw = hostvars.raw_get(host)
-            host_facts = raw.get("ansible_facts") or {}
             others[host] = {
                 "vars": {
                     name: raw[name]
@@ -203,14 +232,12 @@ class ActionModule(ActionBase):
                     if name.startswith(prefixes) and name not in NOT_INPUTS
                 },
                 "address": raw.get("ansible_host"),
-                "facts": {name: host_facts.get(name) for name in FACTS},
             }
         return {
             "toolkit": toolkit_digest(os.path.dirname(roles_dir)),
             "host": task_vars["inventory_hostname"],
             "groups": {name: sorted(hosts) for name, hosts in task_vars["groups"].items()},
             "variables": own,
-            "facts": {name: facts.get(name) for name in FACTS},
             "files": named_paths(own),
             "hosts": others,
         }
@@ -223,23 +250,34 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
+        if args["mode"] == "compare":
+            hostvars = task_vars["hostvars"]
+            hosts = sorted(task_vars["groups"].get("all", []))
+            facts = host_facts(
+                {host: hostvars.raw_get(host).get("ansible_facts") for host in hosts}
+            )
+            return {**result, **compare(args["state"], fingerprint(facts))}
         fast_path = args.pop("fast_path", True)
         # check: this run's inputs; record: those the check of this run computed.
         if "fingerprint" not in args:
             args["fingerprint"] = fingerprint(self._inputs(task_vars))
         result.update(fingerprint=args["fingerprint"], projects=args.get("projects"))
+        # The check's request always goes: it gathers the facts every later play reads.
+        not_read = None
         if args["mode"] == "check":
             if not fast_path:
-                return {**result, "changed": False, "converged": False,
-                        "reasons": ["converged_fast_path is off"]}  # fmt: skip
-            try:
-                args["probes"] = self._probes(task_vars)
-            except Exception:  # noqa: BLE001 - inputs that do not resolve: the checks say why
-                return {**result, "changed": False, "converged": False,
-                        "reasons": ["the app model does not resolve"]}  # fmt: skip
+                not_read = "converged_fast_path is off"
+            else:
+                try:
+                    args["probes"] = self._probes(task_vars)
+                except Exception:  # noqa: BLE001 - inputs that do not resolve: the checks say why
+                    not_read = "the app model does not resolve"
+            args["facts_only"] = not_read is not None
         result.update(
             self._execute_module(
                 module_name="converged_state", module_args=args, task_vars=task_vars
             )
         )
+        if not_read and not result.get("failed"):
+            result.update(converged=False, reasons=[not_read])
         return result

@@ -14,8 +14,14 @@ description:
     health. It changes nothing. The host is converged when the fingerprint is the same, no
     file differs, the same units are active, the same programs run and every probe answers
     with a 2xx status.
-  - Used through the action plugin of the same name, which computes the fingerprint on the
-    control node.
+  - >-
+    C(check) also gathers the facts the roles read, with the setup module's own collectors of
+    its C(distribution), C(dns), C(python) and C(network) subsets: the same facts as setup
+    gives, in the same request, instead of a setup call of their own before it.
+  - >-
+    Used through the action plugin of the same name, which computes the fingerprints on the
+    control node: of the run's inputs before the request, and of the facts of every host
+    after it (its mode C(compare), with no request).
 options:
   mode:
     description: C(check) or C(record).
@@ -23,9 +29,19 @@ options:
     choices: [check, record]
     required: true
   fingerprint:
-    description: The fingerprint of the run's inputs.
+    description: The fingerprint of the run's inputs, the facts of the hosts left out.
     type: str
     required: true
+  facts:
+    description: The fingerprint of the facts of the hosts, which C(record) keeps.
+    type: str
+    default: ""
+  facts_only:
+    description: >-
+      C(check) gathers the facts and looks the accounts up, and reads nothing else (the fast
+      path is off, or the run's inputs do not resolve).
+    type: bool
+    default: false
   state_file:
     description: Where the record lives (JSON, readable by root only).
     type: path
@@ -73,19 +89,26 @@ options:
 
 RETURN = r"""
 converged:
-  description: Whether the host is as the record says and every probe answered (check only).
+  description: >-
+    Whether the host is as the record says and every probe answered (check only; the action
+    plugin's C(compare) then checks the facts of the hosts).
   type: bool
   returned: always
+recorded_facts:
+  description: The fingerprint of the facts of the hosts the record keeps.
+  type: str
+  returned: when C(check) finds a record with the same fingerprint of the inputs
 reasons:
   description: What differs, when the host is not converged; at most 20 lines.
   type: list
   returned: always
 ansible_facts:
   description: >-
-    C(getent_passwd) - each account of O(accounts): the fields of its passwd entry after the
-    name, or null when the host has none.
+    The facts of the setup module's C(distribution), C(dns), C(python) and C(network) subsets,
+    named as setup names them; and C(getent_passwd) - each account of O(accounts): the fields
+    of its passwd entry after the name, or null when the host has none.
   type: dict
-  returned: when O(accounts) names any
+  returned: in C(check)
 """
 
 import grp
@@ -101,7 +124,18 @@ import subprocess
 import xmlrpc.client
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.facts.network.linux import LinuxNetworkCollector
+from ansible.module_utils.facts.system.distribution import DistributionFactCollector
+from ansible.module_utils.facts.system.dns import DnsFactCollector
+from ansible.module_utils.facts.system.python import PythonFactCollector
 
+# The setup module's collectors of the facts the roles read (the action plugin's FACTS).
+COLLECTORS = (
+    DistributionFactCollector,
+    DnsFactCollector,
+    PythonFactCollector,
+    LinuxNetworkCollector,
+)
 LISTED_DIRS = ("releases", "requirements")
 MAX_REASONS = 20
 
@@ -302,6 +336,14 @@ def account(name):
         return None
 
 
+def host_facts(module):
+    """The facts of COLLECTORS, named as the setup module names them (ansible_<name>)."""
+    facts = {}
+    for collector in COLLECTORS:
+        facts.update(collector().collect(module=module, collected_facts=facts))
+    return {f"ansible_{name}": value for name, value in facts.items()}
+
+
 def write_record(path, record):
     # The folder is shared (the maintenance flags live next to it, read by nginx): only the
     # record itself is for root alone.
@@ -317,6 +359,8 @@ def main():
         argument_spec={
             "mode": {"type": "str", "choices": ["check", "record"], "required": True},
             "fingerprint": {"type": "str", "required": True, "no_log": False},
+            "facts": {"type": "str", "default": ""},
+            "facts_only": {"type": "bool", "default": False},
             "state_file": {"type": "path", "required": True},
             "files": {"type": "list", "elements": "path", "default": []},
             "projects": {"type": "path"},
@@ -329,24 +373,37 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    accounts = {name: account(name) for name in params["accounts"]}
-    facts = {"ansible_facts": {"getent_passwd": accounts}} if accounts else {}
-    recorded = read_record(params["state_file"]) if params["mode"] == "check" else None
+    if params["mode"] == "record":
+        try:
+            now = observe(params)
+        except (OSError, xmlrpc.client.Error) as error:
+            # No record: the next run is a complete one.
+            reasons = [f"cannot read the host: {error}"]
+            module.exit_json(changed=False, converged=False, reasons=reasons)
+        # Bookkeeping of the run, not a change to the host: it never reports changed.
+        if not module.check_mode:
+            record = {"fingerprint": params["fingerprint"], "facts": params["facts"], **now}
+            write_record(params["state_file"], record)
+        module.exit_json(changed=False, converged=True, reasons=[])
+    facts = host_facts(module)
+    if params["accounts"]:
+        facts["getent_passwd"] = {name: account(name) for name in params["accounts"]}
+    if params["facts_only"]:
+        module.exit_json(changed=False, converged=False, reasons=[], ansible_facts=facts)
+    recorded = read_record(params["state_file"])
     # No record, or other inputs: a complete run follows, and the host need not be read.
-    if params["mode"] == "check" and (recorded or {}).get("fingerprint") != params["fingerprint"]:
+    if (recorded or {}).get("fingerprint") != params["fingerprint"]:
         reasons = differences(recorded, params["fingerprint"], None)
-        module.exit_json(changed=False, converged=False, reasons=reasons, **facts)
+        module.exit_json(changed=False, converged=False, reasons=reasons, ansible_facts=facts)
     try:
         now = observe(params)
     except (OSError, xmlrpc.client.Error) as error:
         module.exit_json(
-            changed=False, converged=False, reasons=[f"cannot read the host: {error}"], **facts
+            changed=False,
+            converged=False,
+            reasons=[f"cannot read the host: {error}"],
+            ansible_facts=facts,
         )
-    if params["mode"] == "record":
-        # Bookkeeping of the run, not a change to the host: it never reports changed.
-        if not module.check_mode:
-            write_record(params["state_file"], {"fingerprint": params["fingerprint"], **now})
-        module.exit_json(changed=False, converged=True, reasons=[])
     reasons = differences(recorded, params["fingerprint"], now)
     if not reasons:
         reasons = [
@@ -354,7 +411,13 @@ def main():
             for failure in (probe(spec, params["timeout"]) for spec in params["probes"])
             if failure
         ]
-    module.exit_json(changed=False, converged=not reasons, reasons=reasons[:MAX_REASONS], **facts)
+    module.exit_json(
+        changed=False,
+        converged=not reasons,
+        reasons=reasons[:MAX_REASONS],
+        recorded_facts=recorded.get("facts", ""),
+        ansible_facts=facts,
+    )
 
 
 if __name__ == "__main__":
