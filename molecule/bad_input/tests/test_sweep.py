@@ -40,6 +40,7 @@ ROLE_CASES = {
     "converged_fast_path": "perhaps",
     "converged_state_file": "converged.json",
     "converged_probe_timeout": 0,
+    "converged_gather_subset": "min",
     "app_deploy_venv_reuse": "perhaps",
     "app_deploy_break_lock": "perhaps",
     "app_deploy_rollback_to": "yesterday",
@@ -228,4 +229,17 @@ def test_each_wrong_input_stops_before_any_change_and_is_named(provisioned):
         "in the preflight, named, with nothing changed"
     )
     assert wrong == {}
+    assert not any(provisioned().values()), provisioned()
+
+
+def test_more_facts_for_the_inventorys_own_variables(provisioned):
+    """The roles read a few facts, which the preflight's first request gathers; a variable of
+    the inventory that reads another one gets it from converged_gather_subset."""
+    reads_the_hostname = {"flask_common_env": {"HOST": "{{ ansible_facts['hostname'] }}"}}
+    without = run(PREFLIGHT, extra_vars=reads_the_hostname)
+    assert without.returncode != 0
+    assert "hostname" in failure_text(without.output), without.output[-1500:]
+    gathered = run(PREFLIGHT, extra_vars={**reads_the_hostname, "converged_gather_subset": ["min"]})
+    assert gathered.returncode == 0, gathered.output[-1500:]
+    assert gathered.changed == 0
     assert not any(provisioned().values()), provisioned()
