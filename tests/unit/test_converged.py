@@ -262,7 +262,7 @@ def test_the_check_gathers_the_facts_setup_gives(tmp_path):
 
 
 def test_the_facts_of_every_host_must_be_those_recorded():
-    facts = action.host_facts({"web1": {"distribution": "Debian", "other": 1}, "new": None})
+    facts = action.facts_of_hosts({"web1": {"distribution": "Debian", "other": 1}, "new": None})
     assert facts == {"web1": {**dict.fromkeys(action.FACTS), "distribution": "Debian"}, "new": None}
     read = {"converged": True, "reasons": [], "recorded_facts": "f1", "fingerprint": "i1"}
     assert action.compare(read, "f1") == {

@@ -133,7 +133,7 @@ def fingerprint(inputs):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def host_facts(facts_by_host):
+def facts_of_hosts(facts_by_host):
     """{host: the facts of FACTS} of every host, None for a host without facts."""
     return {
         host: {name: facts.get(name) for name in FACTS} if facts else None
@@ -253,7 +253,7 @@ class ActionModule(ActionBase):
         if args["mode"] == "compare":
             hostvars = task_vars["hostvars"]
             hosts = sorted(task_vars["groups"].get("all", []))
-            facts = host_facts(
+            facts = facts_of_hosts(
                 {host: hostvars.raw_get(host).get("ansible_facts") for host in hosts}
             )
             return {**result, **compare(args["state"], fingerprint(facts))}
