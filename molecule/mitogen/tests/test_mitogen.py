@@ -1,10 +1,14 @@
 """site.yml under the mitogen strategy, over SSH as a sudo user: it converges the host, a
 second run with every task changes nothing, the app answers through nginx, the modules ran
-in mitogen's interpreter, and a run of the converged host (the fast path) changes nothing."""
+in mitogen's interpreter, a run of the converged host (the fast path) changes nothing, and
+rules that keep the control node out are taken back."""
 
 import json
 import os
+import re
+import socket
 import subprocess
+import time
 import urllib.request
 
 import pytest
@@ -52,3 +56,30 @@ def test_a_run_of_the_converged_host_changes_nothing(converged):
     result = run("site.yml")
     assert result.returncode == 0 and result.changed == 0, result
     assert "TASK [nginx :" not in result.output, result
+
+
+def ssh_port_open():
+    try:
+        with socket.create_connection((ADDRESS, 22), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_rules_that_keep_the_control_node_out_are_taken_back(converged):
+    """The firewall's safety net, over SSH: rules that let no new SSH connection in fail the
+    run at their check, the timer takes them back within its seconds, and a run with the
+    right rules converges again."""
+    shut = run("site.yml", extra_vars={"firewall_ssh_sources": ["192.0.2.0/24"],
+                                       "firewall_undo_seconds": 10})  # fmt: skip
+    assert shut.returncode != 0, shut
+    check = r"Check that the control node still gets in over SSH\] \**\n"
+    # wait_for_connection's failure: no new connection got in.
+    assert re.search(check, shut.output) and "waiting for ping module test" in shut.output, shut
+    deadline = time.monotonic() + 30
+    while not ssh_port_open():
+        assert time.monotonic() < deadline, "the rules were not taken back within 30 s"
+        time.sleep(1)
+    again = run("site.yml")
+    assert again.returncode == 0 and again.failed == 0, again
+    assert re.search(check + "ok:", again.output), again
