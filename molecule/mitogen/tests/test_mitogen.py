@@ -66,20 +66,29 @@ def ssh_port_open():
         return False
 
 
+def wait_for_ssh(seconds=30):
+    deadline = time.monotonic() + seconds
+    while not ssh_port_open():
+        assert time.monotonic() < deadline, f"the rules were not taken back within {seconds} s"
+        time.sleep(1)
+
+
 def test_rules_that_keep_the_control_node_out_are_taken_back(converged):
     """The firewall's safety net, over SSH: rules that let no new SSH connection in fail the
-    run at their check, the timer takes them back within its seconds, and a run with the
-    right rules converges again."""
-    shut = run("site.yml", extra_vars={"firewall_ssh_sources": ["192.0.2.0/24"],
-                                       "firewall_undo_seconds": 10})  # fmt: skip
+    run at their check, the timer takes them back within its seconds, the same rules fail
+    again, and a run with the right rules converges again."""
+    keep_out = {"firewall_ssh_sources": ["192.0.2.0/24"], "firewall_undo_seconds": 10}
+    shut = run("site.yml", extra_vars=keep_out)
     assert shut.returncode != 0, shut
     check = r"Check that the control node still gets in over SSH\] \**\n"
     # wait_for_connection's failure: no new connection got in.
     assert re.search(check, shut.output) and "waiting for ping module test" in shut.output, shut
-    deadline = time.monotonic() + 30
-    while not ssh_port_open():
-        assert time.monotonic() < deadline, "the rules were not taken back within 30 s"
-        time.sleep(1)
+    wait_for_ssh()
+    # The same rules again: loaded again under a new timer, and refused again (the timer
+    # took the file back with them), not found as wanted while the host has no table.
+    shut = run("site.yml", extra_vars=keep_out)
+    assert shut.returncode != 0 and "waiting for ping module test" in shut.output, shut
+    wait_for_ssh()
     again = run("site.yml")
     assert again.returncode == 0 and again.failed == 0, again
     assert re.search(check + "ok:", again.output), again
