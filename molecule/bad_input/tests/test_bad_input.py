@@ -113,6 +113,17 @@ def test_deploy_on_an_unprovisioned_host_says_to_run_site_yml_first(host, provis
     assert not any(provisioned().values()), provisioned()
 
 
+def test_deploy_by_itself_checks_the_types_of_the_app_model(host, provisioned):
+    """No preflight before deploy.yml: the flask role checks its inputs' types itself
+    (tasks/standalone.yml), before the deploy takes its lock."""
+    deployed = run("playbooks/deploy.yml", extra_vars={"flask_common_env": ["SECRET"]})
+    assert deployed.returncode != 0, deployed
+    assert re.search(r"TASK \[flask : Check the types of the inputs\]", deployed.output), deployed
+    assert "argument 'flask_common_env' is of type list" in deployed.message, deployed
+    assert not host.file("/run/lock/flask-toolkit-deploy.lock").exists
+    assert not any(provisioned().values()), provisioned()
+
+
 def test_deploy_refuses_an_account_with_a_login_shell_as_the_app_user(host, provisioned):
     """deploy.yml looks the app user up with the host's addresses (deploy_facts), and the
     flask role's check reads that."""

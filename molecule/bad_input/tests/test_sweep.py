@@ -191,7 +191,7 @@ def test_every_role_variable_and_app_key_has_a_case():
     for defaults in ROLES.glob("*/defaults/main.yml"):
         variables |= set(yaml.safe_load(defaults.read_text()) or {})
     specs = yaml.safe_load((ROLES / "flask/meta/argument_specs.yml").read_text())
-    keys = set(specs["argument_specs"]["main"]["options"]["flask_apps"]["options"])
+    keys = set(specs["argument_specs"]["validate"]["options"]["flask_apps"]["options"])
     assert sorted(variables - set(ROLE_CASES)) == []
     assert sorted(keys - set(APP_CASES)) == []
     assert len(ROLE_CASES) + len(APP_CASES) >= 50
