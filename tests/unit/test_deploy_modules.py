@@ -10,12 +10,14 @@ import threading
 from pathlib import Path
 
 import yaml
+from ansible.module_utils.program_logs import last_lines, tail
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from balancer_member import mark, parse
 from deploy_lock import create_lock, describe_release, list_ids, read_json, read_lock, sha1
 from release_build import ensure_storage, place_link
-from web_color import answering, tail
+from release_failure import record
+from web_color import answering
 
 ME = os.getuid(), os.getgid()
 LIBRARY = Path(__file__).resolve().parents[2] / "roles" / "app_deploy" / "library"
@@ -188,6 +190,59 @@ def test_tail_gives_the_last_lines_or_why_not(tmp_path):
     log.write_text("".join(f"line {n}\n" for n in range(100)))
     assert tail(str(log), 2) == "line 98\nline 99\n"
     assert "No such file" in tail(str(tmp_path / "none"), 2)
+    assert last_lines([str(log)], 1) == f"--- last lines of {log}:\nline 99\n"
+
+
+def failure(tmp_path, **changes):
+    release = tmp_path / "releases" / "abc"
+    log = tmp_path / "web.out"
+    log.write_text("booting\nTraceback: boom\n")
+    params = {
+        "release_dir": str(release),
+        "check": "health",
+        "task": "Start the new web program",
+        "summary": "demo-web: release abc (3.0) failed its health check",
+        "output": "msg: answered 500",
+        "logs": [str(log)],
+        "lines": 1,
+        "mark": True,
+    }
+    return release, record({**params, **changes}, now=0)
+
+
+def test_a_failed_check_is_logged_in_the_release_folder_and_marks_it(tmp_path):
+    release, (recorded, logs) = failure(tmp_path)
+    assert recorded == {
+        "check": "health",
+        "task": "Start the new web program",
+        "at": "1970-01-01T00:00:00Z",
+        "log": str(release / "deploy.log"),
+    }
+    assert logs.endswith("web.out:\nTraceback: boom\n")
+    text = (release / "deploy.log").read_text()
+    assert text.startswith("1970-01-01T00:00:00Z: demo-web: release abc (3.0) failed its health")
+    assert "Task: Start the new web program\nmsg: answered 500\n" in text
+    assert text.endswith(f"The web program's logs:\n{logs}")
+    assert (release / "deploy.log").stat().st_mode & 0o777 == 0o640
+    assert json.loads((release / ".failed.json").read_text()) == recorded
+
+
+def test_a_failed_new_configuration_of_the_live_release_does_not_mark_it(tmp_path):
+    release, (recorded, logs) = failure(tmp_path, mark=False, logs=[], check="import")
+    assert logs == "" and recorded["check"] == "import"
+    assert "The web program's logs" not in (release / "deploy.log").read_text()
+    assert not (release / ".failed.json").exists()
+
+
+def test_a_check_run_writes_nothing(tmp_path):
+    release = tmp_path / "releases" / "abc"
+    recorded, _ = record(
+        {"release_dir": str(release), "check": "build", "task": "t", "summary": "s",
+         "output": "", "logs": [], "lines": 1, "mark": True},
+        write_files=False,
+    )  # fmt: skip
+    assert recorded["log"] == str(release / "deploy.log")
+    assert not release.exists()
 
 
 UPSTREAM = [

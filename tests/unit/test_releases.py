@@ -4,16 +4,19 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from releases import (
     app_deploy_balancer_members,
-    app_deploy_keep,
     app_deploy_live_by_host,
     app_deploy_migrations,
+    app_deploy_new_state,
     app_deploy_pending,
     app_deploy_plan,
+    app_deploy_prune,
     app_deploy_reads,
-    app_deploy_rollback_target,
+    app_deploy_rollback,
     app_deploy_rollout_order,
     app_deploy_venv_source,
     good_releases,
+    kept_releases,
+    rollback_candidates,
 )
 
 GOOD = {"built": True, "failed": None}
@@ -35,35 +38,59 @@ def test_good_releases_follow_the_history_without_repeats_or_failures():
 
 
 def test_keep_the_newest_good_ones_and_the_newest_failed():
-    assert app_deploy_keep(HISTORY, RELEASES, "v4", 2) == ["v4", "v1", "v3"]
-    assert app_deploy_keep(HISTORY, RELEASES, "v4", "1") == ["v4", "v3"]
+    assert kept_releases(HISTORY, RELEASES, "v4", 2) == ["v4", "v1", "v3"]
+    assert kept_releases(HISTORY, RELEASES, "v4", "1") == ["v4", "v3"]
 
 
 def test_the_live_release_is_kept_even_when_just_built():
     history = [{"release": "new"}, *HISTORY]
-    assert app_deploy_keep(history, RELEASES, "new", 1) == ["new", "v3"]
+    assert kept_releases(history, RELEASES, "new", 1) == ["new", "v3"]
 
 
 def test_the_release_the_old_color_still_runs_is_kept_until_it_stops():
     history = [{"release": "new"}, *HISTORY]
-    assert app_deploy_keep(history, RELEASES, "new", 1, "v4") == ["new", "v4", "v3"]
-    assert app_deploy_keep(history, RELEASES, "new", 2, "v4") == ["new", "v4", "v3"]
-    assert app_deploy_keep(history, RELEASES, "new", 1, "gone") == ["new", "v3"]
+    assert kept_releases(history, RELEASES, "new", 1, "v4") == ["new", "v4", "v3"]
+    assert kept_releases(history, RELEASES, "new", 2, "v4") == ["new", "v4", "v3"]
+    assert kept_releases(history, RELEASES, "new", 1, "gone") == ["new", "v3"]
 
 
 def test_rollback_goes_to_the_newest_good_release_that_is_not_live():
-    assert app_deploy_rollback_target(HISTORY, RELEASES, "v4") == ["v1"]
-    assert app_deploy_rollback_target(HISTORY, RELEASES, "v1") == ["v4"]
+    assert rollback_candidates(HISTORY, RELEASES, "v4") == ["v1"]
+    assert rollback_candidates(HISTORY, RELEASES, "v1") == ["v4"]
 
 
 def test_rollback_to_a_named_release():
-    assert app_deploy_rollback_target(HISTORY, RELEASES, "v4", "v2") == ["v2"]
-    assert app_deploy_rollback_target(HISTORY, RELEASES, "v4", "v3") == []  # failed
-    assert app_deploy_rollback_target(HISTORY, RELEASES, "v4", "v") == ["v4", "v1", "v2", "v0"]
+    assert rollback_candidates(HISTORY, RELEASES, "v4", "v2") == ["v2"]
+    assert rollback_candidates(HISTORY, RELEASES, "v4", "v3") == []  # failed
+    assert rollback_candidates(HISTORY, RELEASES, "v4", "v") == ["v4", "v1", "v2", "v0"]
+
+
+def test_a_rollback_aims_at_one_good_release_or_says_why_not():
+    releases = {**RELEASES, "v1": {**GOOD, "version": "1.0", "requirements": "r1"}}
+    state = {"release": "v4", "history": HISTORY}
+    assert app_deploy_rollback(state, releases, "", "/p/releases") == {
+        "target": {
+            "release": "v1",
+            "dir": "/p/releases/v1",
+            "version": "1.0",
+            "requirements": "r1",
+            "rollback": True,
+        }
+    }
+    several = app_deploy_rollback(state, releases, "v", "/p/releases")["problem"]
+    assert several == (
+        'app_deploy_rollback_to is "v", which matches 4 of the good releases on the host'
+        " (good releases, newest first: v4, v1, v2, v0)"
+    )
+    assert "matches 0" in app_deploy_rollback(state, releases, "v3", "/p")["problem"]
+    assert app_deploy_rollback({}, releases, "", "/p") == {
+        "problem": "there is no earlier good release to go back to "
+        "(good releases, newest first: none)"
+    }
 
 
 def test_no_rollback_without_history():
-    assert app_deploy_rollback_target([], RELEASES, "") == []
+    assert rollback_candidates([], RELEASES, "") == []
 
 
 def test_pending_wheelhouses_are_built_by_the_first_host_of_their_interpreter():
@@ -182,7 +209,13 @@ READ = {
     # gunicorn.conf.py, app.env (missing), web program
     "checksums": {"/c/gunicorn.conf.py": "0f1e", "/c/app.env": None, "/s/web.conf": "9a8b"},
 }
-APP = {"name": "demo-web", "migrate": None, "env_file": "/projects/demo/web/config/app.env"}
+COLORS = {"blue": {"program": "demo-web-blue"}, "green": {"program": "demo-web-green"}}
+APP = {
+    "name": "demo-web",
+    "migrate": None,
+    "env_file": "/projects/demo/web/config/app.env",
+    "colors": COLORS,
+}
 
 
 def test_a_host_switches_to_a_new_release_and_then_not_again():
@@ -232,3 +265,67 @@ def test_the_fingerprint_is_the_one_hosts_recorded_before_it_was_a_filter():
     templar = Templar(loader=DataLoader(), variables={"release": "v4", "checksums": checksums})
     before = templar.template(trust_as_template(expression))
     assert app_deploy_plan(READ, {"release": "v4"}, APP)["fingerprint"] == before
+
+
+def test_the_new_web_program_takes_the_color_that_is_not_live():
+    first = app_deploy_plan({**READ, "state": {}}, {"release": "v4"}, APP)["colors"]
+    assert first == {"old": {}, "new": COLORS["blue"], "next": "blue"}
+    live_blue = {**READ, "state": {"release": "v1", "color": "blue"}}
+    assert app_deploy_plan(live_blue, {"release": "v4"}, APP)["colors"] == {
+        "old": COLORS["blue"],
+        "new": COLORS["green"],
+        "next": "green",
+    }
+    live_green = {**READ, "state": {"release": "v1", "color": "green"}}
+    assert app_deploy_plan(live_green, {"release": "v4"}, APP)["colors"]["next"] == "blue"
+
+
+def test_the_new_state_puts_the_target_first_and_keeps_twenty():
+    target = {"release": "v9", "version": "9.0", "requirements": "r9", "dir": "/r/v9"}
+    history = [{"release": f"v{n}"} for n in range(25)]
+    plan = {"target": target, "state": {"history": history}, "fingerprint": "f00d"}
+    state = app_deploy_new_state(plan, "green", at=0)
+    entry = {"release": "v9", "version": "9.0", "requirements": "r9", "at": "1970-01-01T00:00:00Z"}
+    assert state["history"] == [entry, *history[:19]]
+    assert state == {**entry, "color": "green", "fingerprint": "f00d", "history": state["history"]}
+    assert app_deploy_new_state({**plan, "state": {}}, "")["history"][0]["release"] == "v9"
+
+
+def prune_plan(live_color):
+    releases = {
+        "v1": {**GOOD, "requirements": "r1"},
+        "v2": {**GOOD, "requirements": "r2"},
+        "v3": {**GOOD, "requirements": "r3"},
+        "v4": {**GOOD, "requirements": "r2"},
+        "bad": {"built": True, "failed": {"at": "2026-12-01T00:00:00Z"}, "requirements": "r5"},
+    }
+    state = {"release": "v3", "color": live_color}
+    return {
+        "releases": releases,
+        "wheelhouses": ["r1", "r2", "r3", "r5", "r6"],
+        "target": {"release": "v4", "requirements": "r2"},
+        "state": state,
+        "colors": {"old": {"program": "x-blue"} if live_color else {}},
+    }
+
+
+def test_pruning_keeps_the_newest_good_releases_the_retiring_one_and_their_wheelhouses():
+    history = [{"release": r, "requirements": f"r{r[1]}"} for r in ("v4", "v3", "v2", "v1")]
+    dirs = {"releases": "/p/releases", "requirements": "/p/requirements"}
+    # v3 is live in blue until the handler stops it: kept, with its wheelhouse
+    assert app_deploy_prune(prune_plan("blue"), history, dirs, 1) == [
+        "/p/releases/v1",
+        "/p/releases/v2",
+        "/p/requirements/r1",
+        "/p/requirements/r6",
+    ]
+    # a host without web programs has no old color: v3 goes
+    assert app_deploy_prune(prune_plan(""), history, dirs, 1) == [
+        "/p/releases/v1",
+        "/p/releases/v2",
+        "/p/releases/v3",
+        "/p/requirements/r1",
+        "/p/requirements/r3",
+        "/p/requirements/r6",
+    ]
+    assert app_deploy_prune(prune_plan(""), history, dirs, 5) == ["/p/requirements/r6"]

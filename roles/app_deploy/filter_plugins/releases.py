@@ -7,6 +7,8 @@ A good release is one that went live, is still on the host, is built and did not
 """
 
 import hashlib
+import json
+import time
 
 
 def good_releases(history, releases, extra=()):
@@ -25,7 +27,7 @@ def good_releases(history, releases, extra=()):
     return good
 
 
-def app_deploy_keep(history, releases, live, keep, retiring=""):
+def kept_releases(history, releases, live, keep, retiring=""):
     """The releases to keep: the `keep` newest good ones (the live one first), the one the old
     color still runs until the switch's handler stops it (`retiring`), and the newest failed
     one, for its log."""
@@ -49,13 +51,41 @@ def app_deploy_venv_source(history, releases, requirements):
     return ""
 
 
-def app_deploy_rollback_target(history, releases, live, wanted=""):
+def rollback_candidates(history, releases, live, wanted=""):
     """Good releases a rollback may go to: those starting with `wanted`, or else the newest
     good one that is not live. One release id is an answer; anything else is not."""
     good = good_releases(history, releases)
     if wanted:
         return [release for release in good if release.startswith(wanted)]
     return [release for release in good if release != live][:1]
+
+
+def app_deploy_rollback(state, releases, wanted, releases_dir):
+    """Where a rollback of an app goes, from its deploy state and its releases on the host:
+    {target} (release, dir, version, requirements), or {problem}, which says why there is no
+    single good release to go to: `wanted` (app_deploy_rollback_to) matches none or several,
+    or no earlier one is left."""
+    history = state.get("history") or []
+    found = rollback_candidates(history, releases, state.get("release", ""), wanted)
+    if len(found) != 1:
+        good = ", ".join(good_releases(history, releases)) or "none"
+        why = (
+            f"app_deploy_rollback_to is {json.dumps(wanted)}, which matches {len(found)} "
+            "of the good releases on the host"
+            if wanted
+            else "there is no earlier good release to go back to"
+        )
+        return {"problem": f"{why} (good releases, newest first: {good})"}
+    release = found[0]
+    return {
+        "target": {
+            "release": release,
+            "dir": f"{releases_dir}/{release}",
+            "version": releases[release].get("version"),
+            "requirements": releases[release].get("requirements"),
+            "rollback": True,
+        }
+    }
 
 
 def app_deploy_reads(apps, programs, state_file):
@@ -86,16 +116,56 @@ def app_deploy_plan(read, target, app, written=None):
     checksums = [written.get(path, read_one) for path, read_one in read["checksums"].items()]
     items = [target["release"], *checksums]
     fingerprint = hashlib.sha1(" ".join(map(str, items)).encode()).hexdigest()
+    live = read["state"].get("color") or ""
+    following = "green" if live == "blue" else "blue"
     return {
         "switch": read["state"].get("fingerprint", "") != fingerprint,
         "fingerprint": fingerprint,
         "target": target,
+        "colors": {
+            "old": app["colors"][live] if live else {},
+            "new": app["colors"][following],
+            "next": following,
+        },
         "state": read["state"],
         "releases": read["releases"],
         "wheelhouses": read["wheelhouses"],
         "migrate": app.get("migrate") or "",
         "env_file": app["env_file"],
     }
+
+
+def app_deploy_new_state(plan, color, at=None):
+    """The deploy state once the plan's target is live in `color` ('' on a host without web
+    programs): the target first in the history, which keeps 20 entries. `at`: the switch's
+    time (seconds since the epoch), now by default."""
+    target = plan["target"]
+    entry = {
+        "release": target["release"],
+        "version": target["version"],
+        "requirements": target["requirements"],
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+    }
+    history = [entry, *(plan["state"].get("history") or [])][:20]
+    return {**entry, "color": color, "fingerprint": plan["fingerprint"], "history": history}
+
+
+def app_deploy_prune(plan, history, dirs, keep):
+    """The folders pruning removes once the plan's target is live (`history`: the new deploy
+    state's): the releases kept_releases does not keep - the release the old color still
+    runs is kept - and the wheelhouses no kept release uses. `dirs`: the app's folders."""
+    releases = plan["releases"]
+    target = plan["target"]
+    retiring = plan["state"].get("release", "") if plan["colors"]["old"] else ""
+    kept = kept_releases(history, releases, target["release"], keep, retiring)
+    used = {target["requirements"]}
+    used.update(entry.get("requirements") for entry in history if entry["release"] in kept)
+    used.update(releases[release].get("requirements") for release in kept if release in releases)
+    return [f"{dirs['releases']}/{release}" for release in releases if release not in kept] + [
+        f"{dirs['requirements']}/{wheelhouse}"
+        for wheelhouse in plan["wheelhouses"]
+        if wheelhouse not in used
+    ]
 
 
 def app_deploy_pending(artifacts, hosts):
@@ -183,11 +253,11 @@ class FilterModule:
         return {
             "app_deploy_pending": app_deploy_pending,
             "app_deploy_plan": app_deploy_plan,
+            "app_deploy_new_state": app_deploy_new_state,
+            "app_deploy_prune": app_deploy_prune,
             "app_deploy_reads": app_deploy_reads,
-            "app_deploy_good": good_releases,
-            "app_deploy_keep": app_deploy_keep,
             "app_deploy_venv_source": app_deploy_venv_source,
-            "app_deploy_rollback_target": app_deploy_rollback_target,
+            "app_deploy_rollback": app_deploy_rollback,
             "app_deploy_migrations": app_deploy_migrations,
             "app_deploy_live_by_host": app_deploy_live_by_host,
             "app_deploy_balancer_members": app_deploy_balancer_members,

@@ -73,9 +73,9 @@ import os
 import threading
 import time
 import xmlrpc.client
-from collections import deque
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.program_logs import last_lines
 from ansible.module_utils.supervisor_rpc import SupervisorError, connect
 
 TICK = 0.1
@@ -86,14 +86,6 @@ SUCCESS = 80  # the status of a process that started
 
 class Failed(SupervisorError):
     pass
-
-
-def tail(path, lines):
-    try:
-        with open(path, errors="replace") as handle:
-            return "".join(deque(handle, lines))
-    except (OSError, TypeError) as error:
-        return f"({getattr(error, 'strerror', None) or 'no log'})\n"
 
 
 class Stop:
@@ -189,8 +181,7 @@ class Restart:
             lines.append(
                 f"{self.name}:{name} is {states.get(name, info['statename'])} "
                 f"({info['spawnerr'] or info['description']}).\n"
-                f"--- last lines of {info['stdout_logfile']}:\n"
-                f"{tail(info['stdout_logfile'], self.lines)}"
+                f"{last_lines([info['stdout_logfile']], self.lines)}"
             )
         raise Failed(f"the restart of {self.name} failed: a program {why}.\n" + "".join(lines))
 

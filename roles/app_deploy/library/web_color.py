@@ -140,9 +140,9 @@ import socket
 import time
 import urllib.parse
 import xmlrpc.client
-from collections import deque
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.program_logs import last_lines
 from ansible.module_utils.supervisor_rpc import (
     SupervisorError,
     UnixConnection,
@@ -192,14 +192,6 @@ def health(path, url, host, timeout=10):
         return answer.status, answer.read(2000).decode(errors="replace")
     finally:
         connection.close()
-
-
-def tail(path, lines):
-    try:
-        with open(path, errors="replace") as handle:
-            return "".join(deque(handle, lines))
-    except OSError as error:
-        return f"({error.strerror})\n"
 
 
 def replace_link(path, target):
@@ -256,9 +248,7 @@ def wait_listening(supervisor, params):
             next_status = time.monotonic() + 0.5
         time.sleep(0.1)
     why = f"is {state}" if state in DEAD else f"did not listen within {params['timeout']} s"
-    logs = "".join(
-        f"--- last lines of {path}:\n{tail(path, params['lines'])}" for path in params["logs"]
-    )
+    logs = last_lines(params["logs"], params["lines"])
     raise Unhealthy(
         f"{params['program']} {why} (supervisor: {status or 'no status'}).\n{logs}",
         state=state,
