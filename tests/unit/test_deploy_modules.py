@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 from ansible.module_utils.program_logs import last_lines, tail
+from ansible.module_utils.replace import replace_file, replace_link
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from balancer_member import mark, parse
@@ -183,6 +184,34 @@ def test_a_program_answers_only_once_it_replies_on_its_socket(tmp_path):
     assert answering(path)
     replier.join()
     server.close()
+
+
+def test_replace_file_sets_content_and_mode_whatever_the_umask_or_a_leftover(tmp_path):
+    path = tmp_path / "deploy.log"
+    path.write_text("old")
+    (tmp_path / "deploy.log.new").write_text("half of an earlier write")
+    os.chmod(tmp_path / "deploy.log.new", 0o666)
+    previous = os.umask(0o077)
+    try:
+        replace_file(str(path), "new\n", 0o640)
+    finally:
+        os.umask(previous)
+    assert path.read_text() == "new\n"
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert not (tmp_path / "deploy.log.new").exists()
+    replace_file(str(path), "again\n")
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_replace_link_points_it_in_one_rename_and_says_whether_it_changed(tmp_path):
+    link = tmp_path / "live.sock"
+    (tmp_path / "live.sock.new").write_text("a leftover file")
+    assert replace_link(str(link), "blue.sock") is True
+    assert os.readlink(link) == "blue.sock"
+    assert replace_link(str(link), "blue.sock") is False
+    assert replace_link(str(link), "green.sock") is True
+    assert os.readlink(link) == "green.sock"
+    assert not (tmp_path / "live.sock.new").exists()
 
 
 def test_tail_gives_the_last_lines_or_why_not(tmp_path):

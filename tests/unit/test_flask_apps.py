@@ -152,6 +152,7 @@ def test_resolve_derives_the_layout():
     assert resolved["socket"] == "/projects/shop/api/run/gunicorn.sock"
     assert resolved["colors"]["green"] == {
         "program": "shop-api-web-green",
+        "conf": "/etc/supervisor/flask-web/shop-api-web-green.conf",
         "socket": "/projects/shop/api/run/gunicorn-green.sock",
         "control_socket": "/projects/shop/api/run/gunicorn-green.ctl",
         "slot": "/projects/shop/api/releases/green",

@@ -40,10 +40,10 @@ servers:
   returned: always
 """
 
-import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.replace import replace_file
 
 LINE_RE = re.compile(r"^(\s*server\s+)(\S+)(.*?)(\s+down)?\s*;\s*$")
 
@@ -106,11 +106,11 @@ def main():
         module.exit_json(changed=bool(changes), servers=servers)
 
     for path, _, new in changes:
-        write(path, new)
+        replace_file(path, "".join(new))
     rc, out, err = module.run_command(["nginx", "-t", "-q"])
     if rc != 0:
         for path, old, _ in changes:
-            write(path, old)
+            replace_file(path, "".join(old))
         module.fail_json(
             msg=f"nginx -t failed with the server marked; the files are put back: {err}"
         )
@@ -118,15 +118,6 @@ def main():
     if rc != 0:
         module.fail_json(msg=f"reloading nginx failed: {err or out}")
     module.exit_json(changed=True, servers=servers)
-
-
-def write(path, lines):
-    """Replaces the file in one rename."""
-    scratch = f"{path}.balancer_member"
-    with open(scratch, "w", encoding="utf-8") as handle:
-        handle.writelines(lines)
-    os.chmod(scratch, 0o644)
-    os.replace(scratch, path)
 
 
 if __name__ == "__main__":

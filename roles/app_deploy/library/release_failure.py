@@ -79,15 +79,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.program_logs import last_lines
-
-
-def write(path, content, mode):
-    """Replace path's content in one rename, with `mode`."""
-    fresh = f"{path}.new"
-    with open(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "w") as handle:
-        handle.write(content)
-    os.chmod(fresh, mode)
-    os.replace(fresh, path)
+from ansible.module_utils.replace import replace_file
 
 
 def record(params, write_files=True, now=None):
@@ -106,10 +98,10 @@ def record(params, write_files=True, now=None):
         text = f"{at}: {params['summary']}\nTask: {params['task']}\n{params['output']}\n"
         if logs:
             text += f"The web program's logs:\n{logs}"
-        write(failure["log"], text, 0o640)
+        replace_file(failure["log"], text, 0o640)
         if params["mark"]:
             mark = json.dumps(failure, indent=4, sort_keys=True) + "\n"
-            write(os.path.join(folder, ".failed.json"), mark, 0o644)
+            replace_file(os.path.join(folder, ".failed.json"), mark)
     return failure, logs
 
 

@@ -143,6 +143,7 @@ import xmlrpc.client
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.program_logs import last_lines
+from ansible.module_utils.replace import replace_file, replace_link
 from ansible.module_utils.supervisor_rpc import (
     SupervisorError,
     UnixConnection,
@@ -192,18 +193,6 @@ def health(path, url, host, timeout=10):
         return answer.status, answer.read(2000).decode(errors="replace")
     finally:
         connection.close()
-
-
-def replace_link(path, target):
-    """Point the link path at target in one rename; whether it changed."""
-    if os.path.islink(path) and os.readlink(path) == target:
-        return False
-    temporary = f"{path}.new"
-    if os.path.lexists(temporary):
-        os.unlink(temporary)
-    os.symlink(target, temporary)
-    os.replace(temporary, path)
-    return True
 
 
 class Supervisor:
@@ -292,15 +281,6 @@ def start(supervisor, params):
     return {"state": "RUNNING", "seconds": round(seconds, 2), "status": check_health(params)}
 
 
-def write_file(path, content):
-    """Replace path's content in one rename, readable by all (mode 0644)."""
-    fresh = f"{path}.new"
-    with open(fresh, "w") as handle:
-        handle.write(content)
-    os.chmod(fresh, 0o644)
-    os.replace(fresh, path)
-
-
 def go_live(params):
     """Traffic to the color, checked; then the tree's link and the state. Any failure puts
     the live socket and the tree's link back as they were."""
@@ -311,7 +291,7 @@ def go_live(params):
     try:
         status = check_health(params, socket_path=live, url=params["url"])
         replace_link(app_link, params["app_target"])
-        write_file(params["state_file"], params["state_content"])
+        replace_file(params["state_file"], params["state_content"])
     except BaseException:
         if params["old_socket"]:
             replace_link(live, os.path.basename(params["old_socket"]))

@@ -20,6 +20,9 @@ COLORS = ("blue", "green")
 MAINTENANCE_DIR = "/var/lib/flask-toolkit/maintenance"
 # In a cluster, a web host balances each app over the app hosts listed in a file here.
 BALANCER_DIR = "/etc/nginx/flask-upstreams"
+# The supervisor files of each app's two web programs (the deploy links the live one into
+# supervisor's conf.d).
+WEB_PROGRAM_DIR = "/etc/supervisor/flask-web"
 TREE_DIRS = ("requirements", "config", "tasks", "data", "log", "releases", "run")
 # gunicorn's entry: module:callable, or module:factory(...) (gunicorn >= 20.1 calls it).
 WSGI_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$")
@@ -517,6 +520,7 @@ def _resolve_one(index, raw, root, defaults, common_env, run_tasks, app_host):
         "colors": {
             color: {
                 "program": f"{slug}-web-{color}",
+                "conf": posixpath.join(WEB_PROGRAM_DIR, f"{slug}-web-{color}.conf"),
                 "socket": posixpath.join(posixpath.dirname(socket), f"gunicorn-{color}.sock"),
                 "control_socket": posixpath.join(run, f"gunicorn-{color}.ctl"),
                 "slot": posixpath.join(dirs["releases"], color),
