@@ -8,7 +8,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def provisioned(host):
     """What a run that changed anything would leave behind."""
 
