@@ -12,7 +12,7 @@ description:
     unloads it. A program supervisor does not know is fine.
   - >-
     C(started) first stops what an unfinished run left in that color, removes its old
-    socket, points the color's slot at O(release), links the program into conf.d and lets
+    socket, points the color's slot at O(release), links the program's O(conf) into conf.d and lets
     supervisor start it. It asks the O(stop_groups) to stop (gracefully, without waiting: a
     deploy's task programs, whose warm shutdown then runs while the program starts; the
     handler's switch_programs starts them again once they are down). It then waits until
@@ -34,10 +34,9 @@ options:
     description: The supervisor program of the color.
     type: str
     required: true
-  conf_dir:
-    description: Where the web programs' supervisor files are, one PROGRAM.conf each.
+  conf:
+    description: The program's supervisor file, which site.yml wrote (started).
     type: path
-    default: /etc/supervisor/flask-web
   enabled_dir:
     description: supervisor's conf.d, where a link to a program's file enables it.
     type: path
@@ -308,7 +307,7 @@ def main():
         argument_spec={
             "state": {"type": "str", "choices": ["started", "live", "stopped"], "required": True},
             "program": {"type": "str", "required": True},
-            "conf_dir": {"type": "path", "default": "/etc/supervisor/flask-web"},
+            "conf": {"type": "path"},
             "enabled_dir": {"type": "path", "default": "/etc/supervisor/conf.d"},
             "drain": {"type": "int", "default": 0},
             "socket": {"type": "path"},
@@ -331,7 +330,7 @@ def main():
             "state_content": {"type": "str"},
         },
         required_if=[
-            ("state", "started", ("socket", "slot", "release")),
+            ("state", "started", ("conf", "socket", "slot", "release")),
             (
                 "state",
                 "live",
@@ -341,7 +340,6 @@ def main():
     )
     supervisor = Supervisor(module)
     params = dict(module.params)
-    params["conf"] = os.path.join(params["conf_dir"], f"{params['program']}.conf")
     params["enabled"] = os.path.join(params["enabled_dir"], f"{params['program']}.conf")
     if params["state"] == "stopped":
         module.exit_json(changed=stop(supervisor, params))
