@@ -12,13 +12,13 @@ description:
     unloads it. A program supervisor does not know is fine.
   - >-
     C(started) first stops what an unfinished run left in that color, removes its old
-    socket, points the color's slot at O(release), links the program's O(conf) into conf.d and lets
-    supervisor start it. It asks the O(stop_groups) to stop (gracefully, without waiting: a
-    deploy's task programs, whose warm shutdown then runs while the program starts; the
-    handler's switch_programs starts them again once they are down). It then waits until
-    the program answers on O(socket), failing at once when supervisor reports it dead, with
-    the last lines of O(logs); and asks O(health_path) until it answers 200, a few tries a
-    second apart, failing with the status and the body of the last answer.
+    socket, points the color's slot at O(release), links the program's O(conf) into conf.d
+    and lets supervisor start it. It asks the O(stop_groups) to stop (gracefully, without
+    waiting: a deploy's task programs, whose warm shutdown then runs while the program
+    starts; the handler's switch_programs starts them again once they are down). It then
+    waits until the program answers on O(socket), failing at once when supervisor reports it
+    dead, with the last lines of O(logs); and asks O(health_path) until it answers 200, a few
+    tries a second apart, failing with the status and the body of the last answer.
   - C(live) points O(live_socket) (the link nginx connects through) at O(socket) in one rename
     and checks O(health_path) again, at O(url) (through nginx) or else on the live socket. When
     that check fails, the live socket goes back to O(old_socket) (or away, when nothing was

@@ -8,7 +8,8 @@ import os
 def replace_file(path, content, mode=0o644):
     """Give path this content (text) and mode."""
     fresh = f"{path}.new"
-    with open(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "w") as handle:
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with open(descriptor, "w", encoding="utf-8") as handle:
         handle.write(content)
     os.chmod(fresh, mode)  # whatever the umask took away, or the mode of a leftover
     os.replace(fresh, path)
